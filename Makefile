@@ -1,0 +1,62 @@
+# seqnlp course: `make lab` opens the course, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+CELL_TIMEOUT ?= 120
+LAB_ARGS ?=
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv lab kernel test test-unit test-lesson release grade lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version.split()[0]}: set PYTHON=/path/to/python3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install the pinned environment
+
+kernel: venv  ## register the `seqnlp` Jupyter kernel and enable the nbgrader extensions
+	$(BIN)/python -m ipykernel install --sys-prefix --name seqnlp --display-name "Python 3 (seqnlp)"
+	$(BIN)/jupyter server extension enable --sys-prefix --py nbgrader >/dev/null
+	$(BIN)/jupyter labextension enable nbgrader >/dev/null
+
+lab: kernel  ## open the course in JupyterLab (headless: make lab LAB_ARGS="--no-browser --port 8888")
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_ARGS)
+
+test: venv  ## run everything: unit tests, nbval over solutions/, release + autograde round trip
+	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup \
+		--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) tests solutions
+
+test-unit: venv  ## only the tests that execute no lesson notebook
+	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) tests -m "not notebook"
+
+test-lesson: venv  ## one lesson's nbval + round trip: make test-lesson L=01
+	@test -n "$(L)" || (echo "usage: make test-lesson L=01" && false)
+	lesson=$$($(BIN)/python -c 'import sys; from autograder.lessons import resolve_lesson; print(resolve_lesson(sys.argv[1]))' $(L)) && \
+	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --nbval-lax \
+		--nbval-cell-timeout=$(CELL_TIMEOUT) tests/test_lessons.py solutions/$$lesson -k $$lesson
+
+release: venv  ## regenerate lessons/ from solutions/ (nbgrader generate_assignment)
+	$(BIN)/python -m autograder.release
+
+grade: venv  ## grade a class: make grade SUBMISSIONS=path/to/folder-or.zip [GRADE_ARGS="--lessons 01 --workers 2"]
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/submissions [GRADE_ARGS=...]" && false)
+	$(BIN)/python -m autograder grade $(SUBMISSIONS) $(GRADE_ARGS)
+
+lint: venv  ## ruff over the Python code
+	$(BIN)/ruff check seqnlp autograder tests benchmarks nbgrader_config.py
+
+clean:  ## remove caches and grading scratch (keeps .venv)
+	rm -rf .pytest_cache graded autograded submitted feedback gradebook.db release-tmp
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""seqnlp autograder: release checks, round trip and class grading built on nbgrader."""

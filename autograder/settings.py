@@ -1,0 +1,15 @@
+"""Grading settings shared by nbgrader's configuration and the course's own harness."""
+
+# Seconds a single cell may run while validating or autograding.
+CELL_TIMEOUT = 60
+
+# nbgrader zeroes a graded cell that writes to stderr. Outputs matching this
+# pattern are only known library noise (Python warnings, TensorFlow/CUDA
+# start-up logs) and are dropped first. Errors are "error" outputs, never
+# stderr streams, so nothing here can hide a failing test.
+STDERR_IGNORE_PATTERN = (
+    r"^(\s*\S*\.py:\d+: \w*Warning: |WARNING: All log messages before absl|"
+    r"\S* ?\d{4} [\d:.]+ +\d+ \S+\.(cc|h):\d+\] |oneDNN custom operations are on|"
+    r"To enable the following instructions: |This TensorFlow binary is optimized|"
+    r"Could not find cuda drivers|Unable to register cu\w+ factory)"
+)

@@ -1,0 +1,29 @@
+"""seqnlp: the small helper library the course notebooks import.
+
+``import seqnlp`` decides the run mode once, points NLTK at the shipped data
+and exposes the helpers every notebook's setup cell uses::
+
+    import seqnlp
+    cfg = seqnlp.setup(seed=0)      # prints mode, device, seed
+    epochs = seqnlp.pick(fast=1, full=10)
+"""
+
+from .config import MODE, MODE_REASON, RunConfig, get_device, is_fast, pick, seed_everything, setup
+from .data import DatasetError, load_imdb, load_uit_vsfc, use_offline_nltk
+
+use_offline_nltk()
+
+__all__ = [
+    "MODE",
+    "MODE_REASON",
+    "DatasetError",
+    "RunConfig",
+    "get_device",
+    "is_fast",
+    "load_imdb",
+    "load_uit_vsfc",
+    "pick",
+    "seed_everything",
+    "setup",
+]
+__version__ = "0.1.0"
