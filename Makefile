@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 CELL_TIMEOUT ?= 120
 LAB_ARGS ?=
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv lab kernel test test-unit test-lesson release grade lint clean
@@ -28,11 +29,15 @@ venv: $(STAMP)  ## create .venv and install the pinned environment
 
 kernel: venv  ## register the `seqnlp` Jupyter kernel and enable the nbgrader extensions
 	$(BIN)/python -m ipykernel install --sys-prefix --name seqnlp --display-name "Python 3 (seqnlp)"
-	$(BIN)/jupyter server extension enable --sys-prefix --py nbgrader >/dev/null
-	$(BIN)/jupyter labextension enable nbgrader >/dev/null
+	for ext in formgrader validate_assignment assignment_list course_list; do \
+		$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1 || exit 1; done
+	$(BIN)/jupyter labextension enable @jupyter/nbgrader >/dev/null 2>&1
+	@$(BIN)/jupyter labextension list 2>&1 | grep -q "@jupyter/nbgrader.*enabled" && \
+		echo "seqnlp kernel registered; nbgrader extensions enabled"
+
 
 lab: kernel  ## open the course in JupyterLab (headless: make lab LAB_ARGS="--no-browser --port 8888")
-	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS)
 
 test: venv  ## run everything: unit tests, nbval over solutions/, release + autograde round trip
 	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup \
