@@ -40,7 +40,7 @@ lab: kernel  ## open the course in JupyterLab (headless: make lab LAB_ARGS="--no
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS)
 
 test: venv  ## run everything: unit tests, nbval over solutions/, release + autograde round trip
-	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup \
+	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) \
 		--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) tests solutions
 
 test-unit: venv  ## only the tests that execute no lesson notebook
@@ -49,7 +49,7 @@ test-unit: venv  ## only the tests that execute no lesson notebook
 test-lesson: venv  ## one lesson's nbval + round trip: make test-lesson L=01
 	@test -n "$(L)" || (echo "usage: make test-lesson L=01" && false)
 	lesson=$$($(BIN)/python -c 'import sys; from autograder.lessons import resolve_lesson; print(resolve_lesson(sys.argv[1]))' $(L)) && \
-	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --nbval-lax \
+	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) --nbval-lax \
 		--nbval-cell-timeout=$(CELL_TIMEOUT) tests/test_lessons.py solutions/$$lesson -k $$lesson
 
 release: venv  ## regenerate lessons/ from solutions/ (nbgrader generate_assignment)

@@ -6,14 +6,37 @@ import pytest
 
 # Everything under pytest runs in fast mode, notebook kernels included (they inherit this).
 os.environ.setdefault("SEQNLP_MODE", "fast")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+# Test modules whose tests are independent and slow enough to spread one by one over workers.
+SPREAD_MODULES = ("tests/test_lessons.py",)
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Keep each notebook's nbval cells on one xdist worker (one kernel per notebook)."""
     for item in items:
-        path = str(getattr(item, "path", ""))
-        if path.endswith(".ipynb"):
-            item.add_marker(pytest.mark.xdist_group(name=os.path.basename(path)))
+        if str(getattr(item, "path", "")).endswith(".ipynb"):
             item.add_marker(pytest.mark.notebook)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Distribute work units over xdist workers (`make test` runs with -n).
+
+    * an nbval notebook is one unit: its cells share one kernel, in order;
+    * a test of SPREAD_MODULES (the per-lesson round trip) is a unit of its own;
+    * any other test module is one unit, so module- and session-scoped fixtures
+      are built once per worker.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CourseScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if path.endswith(".ipynb"):
+                return path
+            if path.endswith(SPREAD_MODULES):
+                return nodeid
+            return path
+
+    return CourseScheduling(config, log)
