@@ -8,6 +8,9 @@ import pytest
 os.environ.setdefault("SEQNLP_MODE", "fast")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# Two notebooks run side by side on two cores: one thread each (kernels inherit this).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 # Test modules whose tests are independent and slow enough to spread one by one over workers.
 SPREAD_MODULES = ("tests/test_lessons.py",)
