@@ -12,7 +12,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv lab kernel test test-unit test-lesson release grade lint clean
+.PHONY: help venv lab kernel test test-unit test-lesson release grade grade-check lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,7 +57,10 @@ release: venv  ## regenerate lessons/ from solutions/ (nbgrader generate_assignm
 
 grade: venv  ## grade a class: make grade SUBMISSIONS=path/to/folder-or.zip [GRADE_ARGS="--lessons 01 --workers 2"]
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/submissions [GRADE_ARGS=...]" && false)
-	$(BIN)/python -m autograder grade $(SUBMISSIONS) $(GRADE_ARGS)
+	$(BIN)/python -m autograder grade "$(SUBMISSIONS)" $(GRADE_ARGS)
+
+grade-check: venv  ## say which sandbox layers this machine provides for grading
+	$(BIN)/python -m autograder check
 
 lint: venv  ## ruff over the Python code
 	$(BIN)/ruff check seqnlp autograder tests benchmarks nbgrader_config.py

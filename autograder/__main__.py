@@ -1,0 +1,82 @@
+"""Command line: ``python -m autograder grade SUBMISSIONS [options]`` (also ``make grade``).
+
+``python -m autograder check`` only reports which sandbox layers work here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .settings import CELL_TIMEOUT
+
+
+def _lessons(value: str) -> list[str]:
+    return [part for part in value.replace(" ", ",").split(",") if part]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade a class's submissions in parallel sandboxes")
+    g.add_argument("submissions", type=Path,
+                   help="folder (nbgrader layout <student>/<lesson>/<lesson>.ipynb or flat <student>_<lesson>.ipynb) "
+                        "or a .zip of either")
+    g.add_argument("--lessons", type=_lessons, default=None, help="only these lessons, e.g. 01,03 or 04_word2vec")
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)")
+    g.add_argument("--out", type=Path, default=Path("graded"), help="output folder (default: graded/)")
+    g.add_argument("--timeout-cell", type=float, default=float(CELL_TIMEOUT), metavar="S",
+                   help=f"wall-clock seconds per cell (default {CELL_TIMEOUT}); CPU per cell: twice that")
+    g.add_argument("--timeout-notebook", type=float, default=600.0, metavar="S",
+                   help="wall-clock seconds per notebook (default 600); CPU per notebook: twice that")
+    g.add_argument("--memory-mb", type=int, default=4096, metavar="M",
+                   help="memory of all the notebook's processes together, MiB (default 4096)")
+    g.add_argument("--processes", type=int, default=256, metavar="N",
+                   help="processes and threads a notebook may have (default 256)")
+    g.add_argument("--unsafe", action="store_true",
+                   help="grade even if a sandbox layer is missing on this machine (student code less isolated)")
+    g.add_argument("--fresh", action="store_true", help="start a new gradebook in --out instead of updating it")
+    g.add_argument("--source", type=Path, default=None,
+                   help="course source folder of <lesson>/<lesson>.ipynb (default: solutions/)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_parser("check", help="report which sandbox layers work on this machine")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .gradebook import ensure_venv_on_path
+
+    ensure_venv_on_path()
+    from .sandbox import Limits, SandboxUnavailable, detect_layers
+
+    if args.command == "check":
+        layers = detect_layers()
+        print(layers.describe())
+        return 0 if layers.complete else 2
+    from .grade import GradeOptions, GradingError, grade
+
+    limits = Limits(cell_timeout=args.timeout_cell, notebook_timeout=args.timeout_notebook,
+                    memory_mb=args.memory_mb, processes=args.processes)
+    options = GradeOptions(
+        submissions=args.submissions, out=args.out, lessons=args.lessons, workers=max(1, args.workers),
+        limits=limits, unsafe=args.unsafe, source=args.source, fresh=args.fresh, progress=not args.no_progress,
+    )
+    try:
+        run = grade(options)
+    except SandboxUnavailable as err:
+        print(err, file=sys.stderr)
+        return 3
+    except GradingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if not run.results:
+        print("no submissions found to grade", file=sys.stderr)
+        return 1
+    return 1 if any(r["status"] == "error" for r in run.results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""Grading a class: find submissions, grade them in parallel sandboxes, merge, report.
+
+nbgrader cannot autograde in parallel (its issue #174): its gradebook is one
+SQLite file and its apps grade one submission at a time. Here every worker
+process grades into its own copy of the lesson gradebook; when all are done,
+the results are merged into the class gradebook ``<out>/gradebook.db`` and
+``grades.csv`` is exported from it. Scores cannot depend on the number of
+workers: every kernel gets the same environment, seed and thread count.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .lessons import LESSONS, source_notebook
+from .sandbox import Layers, Limits, SandboxUnavailable, detect_layers, sandbox_uid, unsafe_layers
+from .submissions import LessonNames, Submission, SubmissionsError, collect
+
+
+class GradingError(RuntimeError):
+    """The class cannot be graded as asked; the message says what to do."""
+
+
+@dataclass
+class GradeOptions:
+    submissions: Path
+    out: Path = Path("graded")
+    lessons: list[str] | None = None
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    limits: Limits = field(default_factory=Limits)
+    unsafe: bool = False
+    source: Path | None = None  # a course's source folder; default: the repository's solutions/
+    fresh: bool = False
+    progress: bool = True
+    feedback: bool = True
+
+
+@dataclass
+class GradeRun:
+    results: list[dict]
+    rows: list[dict]
+    skipped: list[tuple[str, str]]
+    layers: Layers
+    wall_seconds: float
+    workers: int
+    report_path: Path
+    csv_path: Path
+
+
+def course_sources(source: Path | None) -> dict[str, Path]:
+    """``{lesson: source notebook}`` for the course (the repository's, or a folder of ``<name>/<name>.ipynb``)."""
+    if source is None:
+        return {lesson: source_notebook(lesson) for lesson in LESSONS if source_notebook(lesson).is_file()}
+    source = Path(source)
+    if not source.is_dir():
+        raise GradingError(f"course source folder {source} does not exist")
+    return {d.name: d / f"{d.name}.ipynb" for d in sorted(source.iterdir()) if (d / f"{d.name}.ipynb").is_file()}
+
+
+# --------------------------------------------------------------------------- workers
+
+_WORKER: dict = {}
+
+
+def _quiet_warnings() -> None:
+    """nbgrader's gradebook code triggers SQLAlchemy warnings that mean nothing to an instructor."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+
+
+def _worker_init(template: str, scratch: str, shared: dict) -> None:
+    from .gradebook import new_worker_gradebook
+    from .pipeline import WorkerContext
+
+    db = new_worker_gradebook(Path(template), Path(scratch) / f"worker-{os.getpid()}.db")
+    ctx = WorkerContext(
+        lessons=shared["lessons"], db=db, out_dir=shared["out"], layers=shared["layers"],
+        limits=shared["limits"], config=shared["config"],
+    )
+    ctx.feedback = shared["feedback"]  # built and warmed up once, before the workers forked
+    _WORKER["ctx"] = ctx
+
+
+def _worker_grade(sub: Submission) -> dict:
+    from .pipeline import grade_submission
+
+    return grade_submission(sub, _WORKER["ctx"], slot_uid=sandbox_uid())
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def _say(message: str, progress) -> None:
+    if progress is not None:
+        progress.write(message)
+    else:
+        print(message, flush=True)
+
+
+def grade(options: GradeOptions) -> GradeRun:
+    """Grade every submission under ``options.submissions``; see the module docstring."""
+    from .gradebook import course_config as load_config
+    from .gradebook import export_csv, merge_into, prepare_lessons
+
+    _quiet_warnings()
+    started = time.monotonic()
+    sources = course_sources(options.source)
+    if not sources:
+        raise GradingError("no lesson has a source notebook (solutions/<lesson>/<lesson>.ipynb): nothing to grade")
+    names = LessonNames(list(sources))
+    selected = list(sources)
+    if options.lessons:
+        selected = []
+        for name in options.lessons:
+            lesson = names.resolve(name)
+            if lesson is None:
+                raise GradingError(f"unknown lesson {name!r}: use a number or one of {', '.join(sources)}")
+            selected.append(lesson)
+
+    scratch = Path(tempfile.mkdtemp(prefix="seqnlp-grade-"))
+    try:
+        try:
+            found = collect(Path(options.submissions), list(sources), scratch)
+        except SubmissionsError as err:
+            raise GradingError(str(err)) from err
+        subs = [s for s in found.submissions if s.lesson in selected]
+        skipped = list(found.skipped) + [(s.origin, f"lesson {s.lesson} not selected (--lessons)")
+                                         for s in found.submissions if s.lesson not in selected]
+
+        layers = detect_layers(options.limits)
+        if not layers.complete:
+            if not options.unsafe:
+                raise SandboxUnavailable(
+                    "REFUSING TO GRADE: the sandbox is incomplete on this machine.\n" + layers.describe()
+                    + "\nStudent code would run with your rights. Fix the missing layers (docs/GRADING.md), "
+                    "or pass --unsafe to grade anyway (only for code you trust)."
+                )
+            layers = unsafe_layers(layers)
+            print("!" * 78 + "\nWARNING: grading with --unsafe; student code is NOT fully isolated.\n"
+                  + layers.describe() + "\n" + "!" * 78, file=sys.stderr, flush=True)
+
+        out = Path(options.out)
+        out.mkdir(parents=True, exist_ok=True)
+        class_db = out / "gradebook.db"
+        if options.fresh:
+            for stale in (class_db, out / "grades.csv", out / "report.json"):
+                stale.unlink(missing_ok=True)
+            shutil.rmtree(out / "feedback", ignore_errors=True)
+        config = load_config()
+        needed = sorted({s.lesson for s in subs})
+        lessons = prepare_lessons({name: sources[name] for name in needed}, scratch / "template.db", config)
+        try:
+            prepare_lessons({name: sources[name] for name in needed}, class_db, config)
+        except RuntimeError as err:
+            raise GradingError(f"{class_db} was graded with a different version of a lesson ({err}); "
+                               "grade into a new --out folder or pass --fresh") from err
+
+        results = _run_pool(subs, options, lessons, layers, config, scratch, out)
+        merge_into(class_db, results)
+        rows = export_csv(class_db, out / "grades.csv")
+        wall = time.monotonic() - started
+        run = GradeRun(results, rows, skipped, layers, wall, min(options.workers, max(1, len(subs))),
+                       out / "report.json", out / "grades.csv")
+        from .report import print_summary, write_report
+
+        write_report(run, options, lessons)
+        print_summary(run, lessons)
+        return run
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_pool(subs: list[Submission], options: GradeOptions, lessons, layers, config, scratch: Path,
+              out: Path) -> list[dict]:
+    if not subs:
+        return []
+    workers = max(1, min(options.workers, len(subs)))
+    writer = None
+    if options.feedback:
+        from .feedback import FeedbackWriter
+
+        writer = FeedbackWriter(config)
+        writer.warm_up()
+    shared = {"lessons": lessons, "out": out, "layers": layers, "limits": options.limits, "config": config,
+              "feedback": writer}
+    progress = None
+    if options.progress:
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=len(subs), unit="nb", desc=f"grading ({workers} workers)", dynamic_ncols=True)
+    results: dict[tuple[str, str], dict] = {}
+    todo = list(subs)
+    attempts = 0
+    try:
+        while todo and attempts < 2:
+            attempts += 1
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                     initargs=(str(scratch / "template.db"), str(scratch), shared)) as pool:
+                futures = {pool.submit(_worker_grade, sub): sub for sub in todo}
+                try:
+                    for future in as_completed(futures):
+                        sub = futures[future]
+                        result = future.result()
+                        results[(sub.student, sub.lesson)] = result
+                        if progress is not None:
+                            progress.update(1)
+                            progress.set_postfix_str(f"{sub.student}/{sub.lesson}: {result['status']}")
+                        if result["status"] != "ok":
+                            _say(f"  {sub.student} {sub.lesson}: {result['status']} "
+                                 f"({result['score']:g}/{result['max_score']:g}) {result['detail']}"[:300], progress)
+                except BrokenProcessPool:
+                    _say("  a worker process died; grading the remaining submissions again", progress)
+            todo = [s for s in todo if (s.student, s.lesson) not in results]
+    finally:
+        if progress is not None:
+            progress.close()
+    for sub in todo:
+        results[(sub.student, sub.lesson)] = {
+            "student": sub.student, "lesson": sub.lesson, "origin": sub.origin, "db": "", "status": "error",
+            "detail": "the grading worker crashed twice on this submission", "score": 0.0,
+            "max_score": lessons[sub.lesson].max_score, "seconds": 0.0, "execute_seconds": 0.0,
+            "overhead_seconds": 0.0, "cells": [],
+        }
+    return [results[(s.student, s.lesson)] for s in subs]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def results_json(results: list[dict]) -> str:
+    return json.dumps(results, indent=1, default=str)

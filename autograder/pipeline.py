@@ -1,0 +1,472 @@
+"""Grading one submission, start to finish, inside a worker process.
+
+1. read and validate the notebook (``invalid-notebook`` if it is not one);
+2. put the lesson's nbgrader cells back the way they were released: unknown
+   or duplicated nbgrader metadata is stripped, known cells get the released
+   metadata again, missing ones are re-inserted (``cells-missing``), edited or
+   re-typed locked cells are noted (``cells-restored``); then nbgrader's
+   sanitizing preprocessors (``ClearOutput``, ``OverwriteKernelspec``,
+   ``OverwriteCells``: the gradebook's source, hidden tests included, replaces
+   every locked cell; ``CheckCellMetadata``);
+3. insert integrity probes (:mod:`autograder.probes`) and execute in the
+   sandbox (:mod:`autograder.execution`);
+4. judge the probes, take them out, mark cells that never ran;
+5. nbgrader's ``IgnorePattern`` and ``LimitOutput``, strict scores
+   (:mod:`autograder.scoring`) saved with nbgrader's ``SaveAutoGrades`` into
+   this worker's gradebook;
+6. a status, a one-line detail, feedback HTML and the per-cell report.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import time
+import traceback
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+
+from . import probes
+from .execution import GradingExecutor, start_kernel
+from .feedback import FeedbackWriter, write_problem_page
+from .gradebook import LessonInfo, db_url
+from .sandbox import Layers, Limits, Sandbox
+from .scoring import CellScore, score_test_cell
+from .submissions import NOTEBOOK_MAX_BYTES, Submission
+
+# the order in which a submission's problems decide its status
+STATUS_ORDER = (
+    "invalid-notebook", "tampered", "memory", "processes", "timeout", "kernel-died",
+    "cells-missing", "cells-restored", "output-limit", "ok",
+)
+PROCESS_ERRORS = ("Resource temporarily unavailable", "can't start new thread", "fork")
+
+
+@dataclass
+class WorkerContext:
+    lessons: dict[str, LessonInfo]
+    db: Path
+    out_dir: Path
+    layers: Layers
+    limits: Limits
+    config: object
+    feedback: FeedbackWriter | None = None
+
+
+def executor_config(ctx: WorkerContext):
+    """The course configuration with this run's limits (nbconvert re-reads config when it executes,
+    so limits must live in the config, not in constructor arguments)."""
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.merge(ctx.config)
+    cfg.Execute.timeout = max(1, int(round(ctx.limits.cell_timeout)))
+    cfg.Execute.interrupt_on_timeout = True
+    cfg.Execute.startup_timeout = 120
+    cfg.Execute.iopub_timeout = 10
+    cfg.Execute.raise_on_iopub_timeout = False
+    cfg.Execute.allow_errors = True
+    return cfg
+
+
+class InvalidNotebook(ValueError):
+    pass
+
+
+def _quiet_logger(records: list[str]) -> logging.Logger:
+    logger = logging.getLogger(f"autograder.submission.{id(records)}")
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    logger.handlers.clear()
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage()[:300])
+
+    logger.addHandler(Keep())
+    return logger
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """The submission as a v4 notebook, or :class:`InvalidNotebook` saying what is wrong."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InvalidNotebook("the file is empty")
+    if size > NOTEBOOK_MAX_BYTES:
+        raise InvalidNotebook(f"the file is {size >> 20} MiB (limit {NOTEBOOK_MAX_BYTES >> 20} MiB)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidNotebook(f"the file is not UTF-8 text ({err.reason} at byte {err.start})") from err
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidNotebook(f"the file is not valid JSON ({err.msg}, line {err.lineno} column {err.colno})") from err
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise InvalidNotebook("the file is JSON but not a Jupyter notebook (no cells)")
+    with warnings.catch_warnings():  # nbformat warns about what it repairs (duplicate ids...)
+        warnings.simplefilter("ignore")
+        try:
+            nb = nbformat.reads(text, as_version=4)
+        except Exception as err:  # nbformat raises many kinds
+            raise InvalidNotebook(f"the file is not a readable notebook ({type(err).__name__}: {err})"[:300]) from err
+        _repair(nb)
+        try:
+            nbformat.validate(nb)
+        except nbformat.ValidationError as err:
+            raise InvalidNotebook(f"the notebook does not follow the notebook format ({err.message})"[:300]) from err
+    if not isinstance(nb.get("cells"), list):
+        raise InvalidNotebook("the notebook has no list of cells")
+    return nb
+
+
+def _repair(nb: NotebookNode) -> None:
+    """Fix what editors commonly get wrong and does not matter for grading."""
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        return
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+        cell.setdefault("metadata", {})
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        cell.pop("attachments", None) if cell.get("cell_type") == "code" else None
+    try:
+        nbformat.validator.normalize(nb)
+    except Exception:
+        pass
+
+
+def _retype(cell: NotebookNode, cell_type: str) -> NotebookNode:
+    fresh = new_code_cell(cell.source) if cell_type == "code" else new_markdown_cell(cell.source)
+    fresh.metadata = cell.metadata
+    if "id" in cell:
+        fresh["id"] = cell["id"]
+    return fresh
+
+
+def restore_cells(nb: NotebookNode, lesson: LessonInfo) -> tuple[list[str], list[str], list[str]]:
+    """Make the nbgrader cells of ``nb`` those of the released lesson.
+
+    Returns (missing, edited, stripped) grade ids. Missing cells are put back
+    (released version) after the nearest earlier cell that is present.
+    """
+    seen: dict[str, NotebookNode] = {}
+    edited, stripped = [], []
+    cells = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            cells.append(cell)
+            continue
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        info = lesson.cells.get(grade_id) if isinstance(grade_id, str) else None
+        if info is None or grade_id in seen:
+            del cell.metadata["nbgrader"]
+            stripped.append(str(grade_id))
+            cells.append(cell)
+            continue
+        if cell.cell_type != info.cell_type:
+            edited.append(grade_id)
+            cell = _retype(cell, info.cell_type)
+        elif info.locked and cell.source.rstrip() != info.released_source.rstrip():
+            edited.append(grade_id)
+        cell.metadata["nbgrader"] = copy.deepcopy(info.metadata)
+        seen[grade_id] = cell
+        cells.append(cell)
+    missing = [gid for gid in lesson.order if gid not in seen]
+    released = {c.metadata["nbgrader"]["grade_id"]: c for c in lesson.released.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") in lesson.cells}
+    for gid in missing:
+        position = lesson.order.index(gid)
+        anchor = next((seen[g] for g in reversed(lesson.order[:position]) if g in seen), None)
+        fresh = copy.deepcopy(released[gid])
+        if fresh.cell_type == "code":
+            fresh.outputs, fresh.execution_count = [], None
+        index = 0 if anchor is None else next(i for i, c in enumerate(cells) if c is anchor) + 1
+        cells.insert(index, fresh)
+        seen[gid] = fresh
+    nb.cells = cells
+    return missing, edited, stripped
+
+
+def _is_graded_test(cell: NotebookNode) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _mark(cell: NotebookNode, ename: str, evalue: str) -> None:
+    cell.outputs = list(cell.get("outputs", [])) + [
+        new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+    ]
+
+
+class StrictSaveAutoGrades:
+    """nbgrader's ``SaveAutoGrades`` writing scores decided by :mod:`autograder.scoring`."""
+
+    def __new__(cls, scores: dict[str, CellScore], **kwargs):
+        from nbgrader.preprocessors import SaveAutoGrades
+
+        class _Save(SaveAutoGrades):
+            def _add_score(self, cell, resources):
+                grade = self.gradebook.find_grade(
+                    cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id, self.student_id)
+                decided = scores.get(cell.metadata["nbgrader"]["grade_id"])
+                if decided is None:  # not a test cell (manually graded answer): nbgrader's own rule
+                    return super()._add_score(cell, resources)
+                grade.auto_score = decided.score
+                grade.needs_manual_grade = grade.manual_score is not None
+                self.gradebook.db.commit()
+
+        return _Save(**kwargs)
+
+
+def _zero_submission(ctx: WorkerContext, sub: Submission) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(ctx.db)) as gb:
+        gb.update_or_create_student(sub.student)
+        gb.update_or_create_submission(sub.lesson, sub.student)
+        nb = gb.find_submission_notebook(sub.lesson, sub.lesson, sub.student)
+        for grade in nb.grades:
+            grade.auto_score = 0.0
+            grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def _submission_score(ctx: WorkerContext, sub: Submission) -> tuple[float, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(ctx.db)) as gb:
+        nb = gb.find_submission_notebook(sub.lesson, sub.lesson, sub.student)
+        return float(nb.score or 0.0), float(nb.max_score or 0.0)
+
+
+def feedback_path(out_dir: Path, sub: Submission) -> Path:
+    return out_dir / "feedback" / sub.student / sub.lesson / f"{sub.lesson}.html"
+
+
+def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None = None) -> dict:
+    """Grade ``sub`` into the worker's gradebook; return its report entry."""
+    started = time.monotonic()
+    lesson = ctx.lessons[sub.lesson]
+    notes: list[str] = []
+    result = {
+        "student": sub.student, "lesson": sub.lesson, "origin": sub.origin, "sha256": sub.sha256(),
+        "db": str(ctx.db), "status": "ok", "detail": "", "score": 0.0, "max_score": lesson.max_score,
+        "seconds": 0.0, "execute_seconds": 0.0, "overhead_seconds": 0.0, "kernel_start_seconds": 0.0,
+        "cells": [], "probes": {}, "resources": {}, "restored": {}, "log": notes,
+    }
+    try:
+        _grade(sub, ctx, lesson, result, notes, slot_uid)
+    except Exception as err:  # a bug of ours must not stop the class
+        result.update(status="error", detail=f"the grader failed: {type(err).__name__}: {err}"[:500])
+        notes.append(traceback.format_exc()[-3000:])
+        try:
+            _zero_submission(ctx, sub)
+        except Exception:
+            result["db"] = ""
+    result["seconds"] = round(time.monotonic() - started, 3)
+    result["overhead_seconds"] = round(result["seconds"] - result["execute_seconds"], 3)
+    return result
+
+
+def _grade(sub: Submission, ctx: WorkerContext, lesson: LessonInfo, result: dict, notes: list[str],
+           slot_uid: int | None) -> None:
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearOutput,
+        IgnorePattern,
+        LimitOutput,
+        OverwriteCells,
+        OverwriteKernelspec,
+    )
+
+    fb_path = feedback_path(ctx.out_dir, sub)
+    try:
+        nb = read_notebook(sub.path)
+    except InvalidNotebook as err:
+        _zero_submission(ctx, sub)
+        result.update(status="invalid-notebook", detail=f"{sub.origin}: {err}")
+        write_problem_page(fb_path, sub.student, sub.lesson, "invalid-notebook", result["detail"], lesson.max_score)
+        result["max_score"] = lesson.max_score
+        return
+
+    logger = _quiet_logger(notes)
+    phases = result.setdefault("phases", {})
+    clock = [time.monotonic()]
+
+    def lap(name: str) -> None:
+        now = time.monotonic()
+        phases[name] = round(phases.get(name, 0.0) + now - clock[0], 3)
+        clock[0] = now
+
+    box = Sandbox(ctx.layers, ctx.limits, notebook=sub.path, slot_uid=slot_uid)
+    try:
+        km = start_kernel(box)  # boots while the notebook is prepared
+        missing, edited, stripped = restore_cells(nb, lesson)
+        result["restored"] = {"missing": missing, "edited": edited, "stripped_metadata": stripped}
+
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url(ctx.db)) as gb:
+            gb.update_or_create_student(sub.student)
+            gb.update_or_create_submission(sub.lesson, sub.student)
+
+        resources = {
+            "nbgrader": {"db_url": db_url(ctx.db), "assignment": sub.lesson, "notebook": sub.lesson,
+                         "student": sub.student},
+            "metadata": {"path": str(box.dir)},
+        }
+        for cls in (ClearOutput, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
+            nb, resources = cls(config=ctx.config, log=logger).preprocess(nb, resources)
+
+        graded = [c for c in nb.cells if _is_graded_test(c)]
+        probes.insert_probes(nb, graded)
+        lap("prepare")
+        graded_index = {i for i, c in enumerate(nb.cells) if _is_graded_test(c) or probes.is_probe(c)}
+        quiet = {i for i, c in enumerate(nb.cells) if probes.is_probe(c)}
+        executor = GradingExecutor(box, graded_index, quiet, config=executor_config(ctx), log=logger)
+        with _env(NBGRADER_EXECUTION="autograde"):
+            execlog = executor.run(nb, resources, km=km)
+        lap("execute")
+        runs = execlog.cells
+        verdict = probes.evaluate(nb, runs)
+        paired = [(cell, runs.get(i)) for i, cell in enumerate(nb.cells)]
+        untrusted_after = verdict.untrusted_from
+        kept = []
+        for i, (cell, run) in enumerate(paired):
+            if probes.is_probe(cell):
+                continue
+            if _is_graded_test(cell):
+                if run is None or run.status in ("not-run", "died"):
+                    _mark(cell, "NotRun", "this test did not run: the kernel had stopped (see the status)")
+                elif untrusted_after is not None and i > untrusted_after:
+                    _mark(cell, "Untrusted", "not graded: the kernel stopped responding before this test")
+            kept.append((cell, run))
+        nb.cells = [cell for cell, _ in kept]
+
+        for cls in (IgnorePattern, LimitOutput):
+            nb, resources = cls(config=ctx.config, log=logger).preprocess(nb, resources)
+
+        scores: dict[str, CellScore] = {}
+        cells_report = []
+        executed = 0.0
+        for index, (cell, run) in enumerate(kept):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            entry = {"index": index, "grade_id": meta.get("grade_id"), "cell_type": cell.cell_type,
+                     "status": run.status if run else ("markdown" if cell.cell_type != "code" else "not-run"),
+                     "seconds": run.seconds if run else 0.0}
+            if run:
+                executed += run.seconds
+            if _is_graded_test(cell):
+                scored = score_test_cell(cell, float(meta.get("points", 0)), run.status if run else None)
+                scores[meta["grade_id"]] = scored
+                entry.update(points=scored.score, max_points=scored.max_score, reason=scored.reason)
+            if run and run.ename:
+                entry["error"] = run.ename
+            cells_report.append(entry)
+        tampered = verdict.tampered or any(s.tampered for s in scores.values())
+        if tampered:
+            for s in scores.values():
+                s.score = 0.0
+        nb, resources = StrictSaveAutoGrades(scores, config=ctx.config, log=logger).preprocess(nb, resources)
+        lap("score")
+
+        score, max_score = _submission_score(ctx, sub)
+        result.update(score=score, max_score=max_score, cells=cells_report,
+                      execute_seconds=round(executed, 3), kernel_start_seconds=execlog.kernel_start_s)
+        result["probes"] = {"checked": verdict.checked, "tampered": verdict.tampered, "reasons": verdict.reasons}
+        result["resources"] = dict(box.watchdog.peak)
+        status, detail = decide_status(nb, kept, execlog, box, verdict, scores, missing, edited)
+        result.update(status=status, detail=detail)
+        if ctx.feedback is not None:
+            ctx.feedback.write(nb, resources, lesson, feedback_path(ctx.out_dir, sub))
+            lap("feedback")
+        result["probe_seconds"] = round(sum(r.seconds for i, r in runs.items() if i in quiet), 3)
+    finally:
+        box.cleanup()
+
+
+def decide_status(nb, kept, execlog, box: Sandbox, verdict, scores, missing, edited) -> tuple[str, str]:
+    """The submission's status (worst problem first, see :data:`STATUS_ORDER`) and a one-line detail."""
+    problems: dict[str, str] = {}
+    names = {i: (c.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {i + 1}")
+             for i, (c, _) in enumerate(kept)}
+    if verdict.tampered or any(s.tampered for s in scores.values()):
+        reasons = list(dict.fromkeys(verdict.reasons)) + [
+            f"{gid}: {s.reason}" for gid, s in scores.items() if s.tampered]
+        problems["tampered"] = "integrity check failed, all points withheld: " + "; ".join(reasons)
+    errors = [(i, o) for i, (c, _) in enumerate(kept) for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    watchdog = box.watchdog
+    if watchdog.reason:
+        problems[watchdog.reason] = f"the sandbox was stopped: {watchdog.detail}"
+    for i, out in errors:
+        ename, evalue = str(out.get("ename", "")), str(out.get("evalue", ""))
+        if ename.endswith("MemoryError"):
+            problems.setdefault("memory", f"{names[i]} ran out of memory ({box.limits.memory_mb} MiB allowed)")
+        if ename == "BlockingIOError" or (ename in ("OSError", "RuntimeError") and
+                                          any(p in evalue for p in PROCESS_ERRORS)):
+            problems.setdefault("processes", f"{names[i]} hit the process limit ({box.limits.processes})")
+    if watchdog.peak.get("processes", 0) >= box.limits.processes - 2:
+        problems.setdefault("processes", f"the notebook reached the process limit ({box.limits.processes})")
+    for i, (_, run) in enumerate(kept):
+        if run is not None and run.status == "timeout":
+            problems.setdefault("timeout", f"{names[i]} ran longer than {box.limits.cell_timeout:g} s and was "
+                                           "interrupted")
+    if execlog.kernel_died_at is not None and not watchdog.reason:
+        where = next((names[i] for i, (_, run) in enumerate(kept) if run is not None and run.status == "died"),
+                     "the notebook")
+        code = execlog.exit_code
+        how = ""
+        if code is not None and code >= 128:
+            how = f": killed by signal {code - 128}"
+        elif code is not None:
+            how = f": it exited with status {code}"
+        tail = [line for line in box.log_tail(600).splitlines() if line.startswith("sandbox:")]
+        problems["kernel-died"] = f"the kernel died while running {where}{how}" + (f" ({tail[-1]})" if tail else "")
+    if missing:
+        problems["cells-missing"] = (f"cells missing from the submission were put back from the lesson and graded: "
+                                     f"{', '.join(missing)}")
+    if edited:
+        problems["cells-restored"] = f"locked cells had been edited and were restored: {', '.join(edited)}"
+    if execlog.output_dropped:
+        problems["output-limit"] = f"output beyond {box.limits.output_mb:g} MiB was dropped"
+    for status in STATUS_ORDER:
+        if status in problems:
+            others = [s for s in STATUS_ORDER if s in problems and s != status]
+            detail = problems[status] + (f" (also: {', '.join(others)})" if others else "")
+            return status, detail
+    return "ok", ""
+
+
+class _env:
+    """Set environment variables for the duration of a block (nbgrader's ``utils.setenv``)."""
+
+    def __init__(self, **values: str):
+        self.values = values
+
+    def __enter__(self):
+        import os
+
+        self.saved = {k: os.environ.get(k) for k in self.values}
+        os.environ.update(self.values)
+
+    def __exit__(self, *exc):
+        import os
+
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,140 @@
+"""Throughput of the class grader: seconds per notebook, overhead, speed-up from 1 to 2 workers.
+
+Generates a class (``--students`` per lesson, mixing solutions, stubs, wrong
+answers from ``mutants.py`` and half-done notebooks), grades it with 1 and then
+2 workers in fresh output folders, and writes ``benchmarks/results/grader.json``
+(rows in the course's benchmark format) and a table.
+
+* seconds per notebook: wall time of the whole ``grade`` run / notebooks;
+* overhead per notebook: what grading one notebook costs beyond executing its
+  cells (sandbox and kernel start, integrity probes, nbgrader's preprocessors,
+  gradebook writes, feedback HTML), mean over the 1-worker run;
+* speed-up: wall(1 worker) / wall(2 workers).
+
+    .venv/bin/python benchmarks/bench_grader.py                     # fixture course, 20 students x 2 lessons
+    .venv/bin/python benchmarks/bench_grader.py --course real --students 6   # the real lessons in solutions/
+
+Goals (issue 3): speed-up >= 1.8 on 2 cores, overhead <= 3 s per notebook. The
+figures depend on the machine being otherwise idle: the load average during the
+run is recorded next to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "benchmarks" / "results"
+FIXTURE = REPO / "tests" / "fixtures" / "grader" / "course"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--course", choices=["fixture", "real"], default="fixture")
+    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--lessons", default="", help="comma-separated lessons of the course (default: all)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="grade the class this many times per worker count, alternating, keep the fastest "
+                             "(on a shared machine the fastest run is the least disturbed one)")
+    parser.add_argument("--no-write", action="store_true", help="print the table, write no results file")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from autograder.classgen import make_class
+    from autograder.grade import GradeOptions, course_sources, grade
+    from autograder.gradebook import ensure_venv_on_path, prepare_lessons
+    from autograder.sandbox import Limits
+
+    ensure_venv_on_path()
+    source = FIXTURE if args.course == "fixture" else None
+    sources = course_sources(source)
+    if args.lessons:
+        wanted = {name.strip() for name in args.lessons.split(",")}
+        sources = {k: v for k, v in sources.items() if k in wanted or k[:2] in wanted}
+    tmp = Path(tempfile.mkdtemp(prefix="bench-grader-"))
+    rows, runs = [], {}
+    try:
+        lessons = prepare_lessons(sources, tmp / "lessons.db")
+        kinds = make_class(lessons, sources, args.students, tmp / "class", seed=0)
+        n = len(kinds)
+        limits = Limits(cell_timeout=120, notebook_timeout=900)
+        def measure(workers: int, attempt: int) -> dict:
+            load0 = os.getloadavg()[0]
+            started = time.perf_counter()
+            out = tmp / f"out{workers}-{attempt}"
+            run = grade(GradeOptions(submissions=tmp / "class", out=out, workers=workers, limits=limits,
+                                     source=source, progress=True))
+            wall = time.perf_counter() - started
+            res = run.results
+            return {
+                "wall": wall,
+                "per_nb": wall / n,
+                "overhead": sum(r["overhead_seconds"] for r in res) / n,
+                "execute": sum(r["execute_seconds"] for r in res) / n,
+                "kernel_start": sum(r.get("kernel_start_seconds", 0.0) for r in res) / n,
+                "load": (load0 + os.getloadavg()[0]) / 2,
+                "statuses": sorted({r["status"] for r in res}),
+                "csv": (out / "grades.csv").read_text(),
+            }
+
+        for attempt in range(args.repeat):
+            for workers in args.workers:
+                result = measure(workers, attempt)
+                if workers not in runs or result["wall"] < runs[workers]["wall"]:
+                    runs[workers] = result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    date = dt.date.today().isoformat()
+    device = f"cpu ({os.cpu_count()} cores, {platform.machine()})"
+    course = "fixture course (tests/fixtures/grader)" if args.course == "fixture" else "solutions/"
+    label = f"{n} notebooks: {args.students} students x {len(sources)} lessons of the {course}"
+
+    def row(task, metric, value, seconds, target=None, higher=True, anchor=None):
+        met = None if target is None else bool(value >= target if higher else value <= target)
+        rows.append({"lesson": "grader", "task": task, "metric": metric, "value": round(value, 3), "target": target,
+                     "anchor": anchor, "seconds": round(seconds, 1), "device": device, "date": date, "met": met})
+
+    for workers, r in runs.items():
+        row(f"grade {label}, {workers} worker(s) (load avg {r['load']:.1f})", "seconds_per_notebook", r["per_nb"],
+            r["wall"])
+        row(f"grade {label}, {workers} worker(s)", "overhead_seconds_per_notebook", r["overhead"], r["wall"],
+            target=3.0, higher=False, anchor=f"execution of the notebook's own cells: {r['execute']:.2f} s")
+    if 1 in runs and 2 in runs:
+        row(f"grade {label}: 1 -> 2 workers", "speedup", runs[1]["wall"] / runs[2]["wall"],
+            runs[1]["wall"] + runs[2]["wall"], target=1.8,
+            anchor=("grades identical" if runs[1]["csv"] == runs[2]["csv"] else "GRADES DIFFER")
+            + f"; shared machine, load average {runs[1]['load']:.1f} / {runs[2]['load']:.1f} during the runs")
+
+    print(f"\n{label}")
+    print(f"{'workers':>8} {'wall s':>8} {'s/notebook':>11} {'overhead s':>11} {'execute s':>10} "
+          f"{'kernel start s':>15} {'load avg':>9}  statuses")
+    for workers, r in runs.items():
+        print(f"{workers:>8} {r['wall']:>8.1f} {r['per_nb']:>11.2f} {r['overhead']:>11.2f} {r['execute']:>10.2f} "
+              f"{r['kernel_start']:>15.2f} {r['load']:>9.1f}  {', '.join(r['statuses'])}")
+    if 1 in runs and 2 in runs:
+        print(f"speed-up 1 -> 2 workers: {runs[1]['wall'] / runs[2]['wall']:.2f}x (goal >= 1.8); "
+              f"grades identical: {runs[1]['csv'] == runs[2]['csv']}")
+    if not args.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / "grader.json"
+        path.write_text(json.dumps(rows, indent=1) + "\n")
+        print(f"wrote {path.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
