@@ -12,8 +12,6 @@ target of the issue and the published anchor next to it where there is one.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
 import random
 import sys
@@ -34,45 +32,12 @@ ARGS = parse_args() if __name__ == "__main__" else parse_args([])
 os.environ["SEQNLP_MODE"] = "fast" if ARGS.fast else "full"  # decided before seqnlp is imported
 
 import numpy as np  # noqa: E402
+from common import ResultRows  # noqa: E402  (benchmarks/common.py)
 
 import seqnlp  # noqa: E402
 from seqnlp import features as ft  # noqa: E402
 from seqnlp import ngrams as ng  # noqa: E402
 from seqnlp.data import nltk_corpus  # noqa: E402
-
-
-class Rows:
-    """Collects result rows in the course's benchmark format."""
-
-    def __init__(self, lesson: str, device: str):
-        self.lesson, self.device, self.rows = lesson, device, []
-
-    def add(self, task, metric, value, seconds, target=None, anchor=None, higher_is_better=True):
-        met = None
-        if target is not None:
-            met = bool(value >= target) if higher_is_better else bool(value <= target)
-        row = {
-            "lesson": self.lesson,
-            "task": task,
-            "metric": metric,
-            "value": None if value is None or not np.isfinite(value) else float(f"{value:.6g}"),
-            "target": target,
-            "anchor": anchor,
-            "seconds": round(float(seconds), 1),
-            "device": self.device,
-            "date": dt.date.today().isoformat(),
-            "met": met,
-        }
-        self.rows.append(row)
-        print(f"  {task:<62} {metric:<22} {row['value']!s:>10}  ({seconds:.1f} s)", flush=True)
-
-    def write(self, name: str) -> None:
-        if ARGS.fast:
-            return
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"{name}.json"
-        path.write_text(json.dumps(self.rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {path}")
 
 
 def clock():
@@ -87,7 +52,7 @@ def bench_ngrams(device: str) -> None:
     from nltk.lm import KneserNeyInterpolated, Vocabulary
     from nltk.util import ngrams as nltk_ngrams
 
-    rows = Rows("02_ngram_language_models", device)
+    rows = ResultRows("02_ngram_language_models", device)
     print("lesson 02: n-gram language models on Brown")
     brown = nltk_corpus("brown")
     sentences = [[w.lower() for w in s] for s in brown.sents(categories=seqnlp.pick(fast=["news"], full=None))]
@@ -176,7 +141,8 @@ def bench_ngrams(device: str) -> None:
         t_theirs / t_ours,
         t_ours + t_theirs,
     )
-    rows.write("02_ngram_language_models")
+    if not ARGS.fast:
+        rows.write("02_ngram_language_models")
 
 
 # --------------------------------------------------------------------------- lesson 03
@@ -189,7 +155,7 @@ def bench_tfidf(device: str) -> None:
     from sklearn.naive_bayes import MultinomialNB
     from sklearn.pipeline import Pipeline
 
-    rows = Rows("03_bag_of_words_tfidf", device)
+    rows = ResultRows("03_bag_of_words_tfidf", device)
     print("lesson 03: bag of words and TF-IDF on IMDB")
     train_df, test_df = seqnlp.load_imdb("train"), seqnlp.load_imdb("test")
     y_train, y_test = train_df.label.to_numpy(), test_df.label.to_numpy()
@@ -336,7 +302,8 @@ def bench_tfidf(device: str) -> None:
             elapsed(),
             anchor=anchor,
         )
-    rows.write("03_bag_of_words_tfidf")
+    if not ARGS.fast:
+        rows.write("03_bag_of_words_tfidf")
 
 
 def main() -> int:

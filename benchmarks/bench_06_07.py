@@ -21,7 +21,6 @@ Writes ``benchmarks/results/06_recurrent_neural_networks.json`` and
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import sys
@@ -52,46 +51,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import ResultRows  # noqa: E402  (benchmarks/common.py)
 from nbclient import NotebookClient  # noqa: E402
 from torch import nn  # noqa: E402
 
 import seqnlp  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
-
-
-class Rows:
-    """Result rows in the course's benchmark format."""
-
-    def __init__(self, lesson: str, device: str):
-        self.lesson, self.device, self.rows = lesson, device, []
-
-    def add(self, task, metric, value, seconds, target=None, anchor=None, higher_is_better=True):
-        met = None
-        if target is not None and value is not None:
-            met = bool(value >= target) if higher_is_better else bool(value <= target)
-        row = {
-            "lesson": self.lesson,
-            "task": task,
-            "metric": metric,
-            "value": None if value is None or not np.isfinite(value) else float(f"{value:.6g}"),
-            "target": target,
-            "anchor": anchor,
-            "seconds": round(float(seconds), 2),
-            "device": self.device,
-            "date": dt.date.today().isoformat(),
-            "met": met,
-        }
-        self.rows.append(row)
-        print(f"  {task:<66} {metric:<22} {row['value']!s:>12}  ({seconds:.1f} s)", flush=True)
-
-    def write(self) -> None:
-        if ARGS.fast:
-            return
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"{self.lesson}.json"
-        path.write_text(json.dumps(self.rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {path.relative_to(REPO)}")
 
 
 # --------------------------------------------------------------------------- the lessons' own code
@@ -123,7 +89,7 @@ def params64(layer: nn.Module) -> dict[str, np.ndarray]:
     return {name: p.detach().double().numpy() for name, p in layer.named_parameters()}
 
 
-def compare_rnn(rows: Rows, ns: dict) -> None:
+def compare_rnn(rows: ResultRows, ns: dict) -> None:
     """Lesson 06: rnn_forward / rnn_backward against nn.RNN and autograd."""
     B, T, D, H = 32, 50, 64, 128
     for nonlinearity in ("tanh", "relu"):
@@ -198,7 +164,7 @@ def compare_rnn(rows: Rows, ns: dict) -> None:
              higher_is_better=False)
 
 
-def compare_gated(rows: Rows, ns: dict) -> None:
+def compare_gated(rows: ResultRows, ns: dict) -> None:
     """Lesson 07: recurrent_forward (built on lstm_cell / gru_cell) against nn.LSTM / nn.GRU."""
     B, T, D, H = 32, 50, 64, 128
     for kind, module in (("lstm", nn.LSTM), ("gru", nn.GRU)):
@@ -259,7 +225,7 @@ def run_notebook(lesson: str) -> tuple[dict, float]:
     return json.loads(line[len("BENCH"):]), seconds
 
 
-def notebook_rows_06(rows06: Rows) -> None:
+def notebook_rows_06(rows06: ResultRows) -> None:
     out, seconds = run_notebook(L06)
     r = out["results"]
     rows06.add("whole notebook, full mode (nbclient, one kernel)", "seconds", seconds, seconds)
@@ -273,7 +239,7 @@ def notebook_rows_06(rows06: Rows) -> None:
     rows06.add(task, "test_f1_neutral", r["uit_vsfc_neutral_f1"], r["uit_vsfc_train_seconds"])
 
 
-def notebook_rows_07(rows07: Rows) -> None:
+def notebook_rows_07(rows07: ResultRows) -> None:
     out, seconds = run_notebook(L07)
     rows07.add("whole notebook, full mode (nbclient, one kernel)", "seconds", seconds, seconds)
     for run in out["long_range"]:
@@ -292,19 +258,21 @@ def main() -> None:
     cfg = seqnlp.setup(seed=0)
     device = f"{cfg.device} ({ARGS.threads} thread(s), {os.cpu_count()} shared cores)"
     if ARGS.lesson in ("06", "all"):
-        rows = Rows(L06, device)
+        rows = ResultRows(L06, device, width=66)
         print("lesson 06: NumPy RNN vs torch.nn.RNN")
         compare_rnn(rows, solution_namespace(L06))
         if not ARGS.skip_notebooks:
             notebook_rows_06(rows)
-        rows.write()
+        if not ARGS.fast:
+            rows.write()
     if ARGS.lesson in ("07", "all"):
-        rows = Rows(L07, device)
+        rows = ResultRows(L07, device, width=66)
         print("lesson 07: NumPy LSTM/GRU vs torch.nn.LSTM/GRU")
         compare_gated(rows, solution_namespace(L07))
         if not ARGS.skip_notebooks:
             notebook_rows_07(rows)
-        rows.write()
+        if not ARGS.fast:
+            rows.write()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""What every benchmark script shares: result rows in the course's format.
+
+Each script writes ``benchmarks/results/<name>.json``, a list of rows
+``{lesson, task, metric, value, target, anchor, seconds, device, date, met}``;
+``benchmarks/run_all.py`` turns them into ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+class ResultRows:
+    """Collects result rows for one lesson and writes them as JSON."""
+
+    def __init__(self, lesson: str, device: str, width: int = 62):
+        self.lesson, self.device, self.width, self.rows = lesson, device, width, []
+
+    def add(self, task, metric, value, seconds, target=None, anchor=None, higher_is_better=True, digits=1):
+        """Record one figure; ``met`` compares it with ``target`` (None when there is no target)."""
+        met = None
+        if target is not None and value is not None:
+            met = bool(value >= target) if higher_is_better else bool(value <= target)
+        finite = value is not None and math.isfinite(value)
+        row = {
+            "lesson": self.lesson,
+            "task": task,
+            "metric": metric,
+            "value": float(f"{value:.6g}") if finite else None,
+            "target": target,
+            "anchor": anchor,
+            "seconds": round(float(seconds), digits),
+            "device": self.device,
+            "date": dt.date.today().isoformat(),
+            "met": met,
+        }
+        self.rows.append(row)
+        print(f"  {task:<{self.width}} {metric:<22} {row['value']!s:>12}  ({seconds:.1f} s)", flush=True)
+
+    def write(self, name: str | None = None) -> Path:
+        """Write ``results/<name or lesson>.json`` and return its path."""
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        path = RESULTS_DIR / f"{name or self.lesson}.json"
+        path.write_text(json.dumps(self.rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+        return path
