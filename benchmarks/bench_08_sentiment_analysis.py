@@ -1,0 +1,240 @@
+"""Full-mode figures of lesson 08 (sentiment analysis end to end).
+
+Writes ``benchmarks/results/08_sentiment_analysis.json``, one row per figure, with the
+issue's target and the anchor it competes with:
+
+* IMDB (22,500 training reviews, 2,500 for early stopping, the 25,000 test reviews):
+  Embedding -> BiLSTM -> masked max+mean pooling -> Linear (``seqnlp.sentiment.SentimentRNN``),
+  reviews cut to their first 100 + last 300 tokens, length-bucketed batches, with
+  the embeddings learned from scratch, lesson 04's course vectors frozen, and fine-tuned;
+  test accuracy, training time and seconds per epoch;
+* UIT-VSFC (3 classes): the same model on syllables, class-weighted loss; accuracy and macro-F1;
+* the same architecture in Keras (TensorFlow backend) on both datasets.
+
+    .venv/bin/python benchmarks/bench_08_sentiment_analysis.py              # everything (see RESULTS.md for times)
+    .venv/bin/python benchmarks/bench_08_sentiment_analysis.py --only imdb  # the fine-tuned IMDB model only
+    .venv/bin/python benchmarks/bench_08_sentiment_analysis.py --fast       # smoke test on fast slices, writes nothing
+
+On a GPU machine the PyTorch models run on CUDA (``SEQNLP_DEVICE=cpu`` forces the CPU) and
+the rows say so in ``device``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+LESSON = "08_sentiment_analysis"
+PARTS = ("imdb", "imdb-variants", "vsfc", "keras")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="parts to run (default: all): imdb = the fine-tuned IMDB model, imdb-variants = "
+                        "embeddings from scratch and frozen, vsfc = UIT-VSFC, keras = both datasets in Keras")
+    parser.add_argument("--fast", action="store_true", help="fast-mode slices; print the rows, write nothing")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for PyTorch and TensorFlow (default 2)")
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args() if __name__ == "__main__" else parse_args([])
+os.environ["SEQNLP_MODE"] = "fast" if ARGS.fast else "full"  # decided before seqnlp is imported
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from common import ResultRows  # noqa: E402  (benchmarks/common.py)
+from sklearn.model_selection import train_test_split  # noqa: E402
+from torch import nn  # noqa: E402
+
+import seqnlp  # noqa: E402
+from seqnlp.embeddings import course_vectors, embedding_matrix  # noqa: E402
+from seqnlp.features import tfidf_logreg_pipeline  # noqa: E402
+from seqnlp.metrics import accuracy, macro_f1  # noqa: E402
+from seqnlp.sentiment import SentimentRNN, bucketed_loader, keras_batches, keras_sentiment_model  # noqa: E402
+from seqnlp.text import Vocab, clean_text  # noqa: E402
+from seqnlp.train import fit, predict  # noqa: E402
+
+torch.set_num_threads(ARGS.threads)
+
+# The lesson's full-mode settings.
+IMDB = {"maxlen": 400, "head": 100, "max_vocab": 40_000, "min_freq": 2, "epochs": 4, "patience": 1}
+VSFC = {"min_freq": 2, "epochs": 10, "patience": 2}
+MODEL = {"embed_dim": 100, "hidden_size": 64, "cell": "lstm", "dropout": 0.3}
+LR, BATCH, CLIP = 2e-3, 64, 5.0
+ANCHOR_IMDB = ("d2l BiLSTM + GloVe 86.1; notes LSTM 80.4, SimpleRNN 80.7; "
+               "lesson 03 TF-IDF + LR 90.9; NBSVM-bi 91.22 (Wang & Manning 2012)")
+
+
+def tokenize(texts) -> list[list[str]]:
+    return [clean_text(text).split() for text in texts]
+
+
+def load_data() -> dict:
+    """Tokenized IMDB (train/val/test) and UIT-VSFC (train/val/test) with labels."""
+    started = time.perf_counter()
+    imdb = seqnlp.load_imdb("train")
+    train, val = train_test_split(imdb, test_size=0.1, stratify=imdb.label, random_state=0)
+    test = seqnlp.load_imdb("test")
+    data = {"imdb": {name: (tokenize(frame.text), frame.label.to_numpy())
+                     for name, frame in [("train", train), ("val", val), ("test", test)]}}
+    data["vsfc"] = {split: (tokenize(frame.sentence), frame.sentiment.to_numpy())
+                    for split in ("train", "val", "test") for frame in [seqnlp.load_uit_vsfc(split)]}
+    data["seconds"] = time.perf_counter() - started
+    return data
+
+
+def train_torch(name, splits, vocab, num_classes, device, embeddings=None, freeze=False, epochs=4, patience=1,
+                maxlen=None, head=0, loss_fn=None) -> dict:
+    """Train SentimentRNN with seqnlp.train.fit; return test metrics and timings."""
+    ids = {split: [vocab.encode(tokens) for tokens in tokens_] for split, (tokens_, _) in splits.items()}
+    loaders = {split: bucketed_loader(ids[split], splits[split][1], batch_size=BATCH if split == "train" else 256,
+                                      shuffle=split == "train", seed=0, maxlen=maxlen, head=head) for split in ids}
+    torch.manual_seed(0)
+    cpu_started, load_before = time.process_time(), os.getloadavg()[0]
+    model = SentimentRNN(len(vocab), num_classes, embeddings=embeddings, freeze=freeze, **MODEL)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=LR)
+    history = fit(model, loaders["train"], loaders["val"], loss_fn or nn.CrossEntropyLoss(), optimizer,
+                  epochs=epochs, device=device, patience=patience, clip_norm=CLIP, progress=False)
+    for row in history.rows:
+        print(f"    {name} epoch {row['epoch']}: train loss {row['train_loss']:.4f}, val loss {row['val_loss']:.4f}, "
+              f"val accuracy {row['val_accuracy']:.4f} ({row['seconds']:.0f} s)", flush=True)
+    cpu_seconds, load = time.process_time() - cpu_started, (load_before + os.getloadavg()[0]) / 2
+    started = time.perf_counter()
+    y, y_hat, _ = predict(model, loaders["test"], device)
+    return {"accuracy": accuracy(y, y_hat), "macro_f1": macro_f1(y, y_hat, num_classes=num_classes),
+            "train_seconds": history.seconds, "epoch_seconds": history.seconds / len(history),
+            "epochs": len(history), "best_epoch": history.best_epoch, "cpu_seconds": cpu_seconds, "load": load,
+            "test_seconds": time.perf_counter() - started}
+
+
+def train_keras(splits, vocab, num_classes, embeddings=None, epochs=4, patience=1, maxlen=None, head=0,
+                class_weight=None) -> dict:
+    """The same architecture in Keras, with EarlyStopping(restore_best_weights=True)."""
+    import keras
+
+    from seqnlp.sentiment import truncate_head_tail
+
+    keras.utils.set_random_seed(0)
+    ids = {split: [truncate_head_tail(vocab.encode(t), maxlen, head) or [vocab.unk_index] for t in tokens]
+           for split, (tokens, _) in splits.items()}
+    data = {split: keras_batches(ids[split], splits[split][1], batch_size=BATCH if split == "train" else 256,
+                                 shuffle=split == "train", seed=0) for split in ids}
+    model = keras_sentiment_model(len(vocab), num_classes, embeddings=embeddings, learning_rate=LR, **MODEL)
+    stop = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+    started = time.perf_counter()
+    log = model.fit(data["train"], validation_data=data["val"], epochs=epochs, callbacks=[stop],
+                    class_weight=class_weight, shuffle=False, verbose=2)
+    seconds = time.perf_counter() - started
+    y = np.asarray(splits["test"][1])[data["test"].order]
+    y_hat = model.predict(data["test"], verbose=0).argmax(axis=1)
+    return {"accuracy": accuracy(y, y_hat), "macro_f1": macro_f1(y, y_hat, num_classes=num_classes),
+            "train_seconds": seconds, "epoch_seconds": seconds / len(log.history["loss"]),
+            "epochs": len(log.history["loss"])}
+
+
+def vsfc_class_weights(labels: np.ndarray) -> np.ndarray:
+    """1 / sqrt(class share), scaled to mean 1."""
+    shares = np.bincount(labels, minlength=3) / len(labels)
+    weights = 1 / np.sqrt(shares)
+    return weights / weights.mean()
+
+
+def main() -> None:
+    cfg = seqnlp.setup(seed=0)
+    device = cfg.device
+    if device.type == "cuda":
+        device_name = f"cuda ({torch.cuda.get_device_name(0)})"
+    else:
+        device_name = f"cpu ({ARGS.threads} threads, {os.cpu_count()} shared cores, {platform.machine()})"
+    rows = ResultRows(LESSON, device_name, width=70)
+    print(f"lesson 08 benchmark: parts {ARGS.only}, device {device_name}", flush=True)
+
+    data = load_data()
+    print(f"tokenized IMDB and UIT-VSFC in {data['seconds']:.0f} s", flush=True)
+    imdb, vsfc = data["imdb"], data["vsfc"]
+    imdb_vocab = Vocab(imdb["train"][0], min_freq=IMDB["min_freq"], max_size=IMDB["max_vocab"])
+    vsfc_vocab = Vocab(vsfc["train"][0], min_freq=VSFC["min_freq"])
+    cut = {"maxlen": IMDB["maxlen"], "head": IMDB["head"]}
+
+    weights = None
+    if {"imdb", "imdb-variants", "keras"} & set(ARGS.only):
+        started = time.perf_counter()
+        vectors = course_vectors()
+        weights = embedding_matrix(vectors, imdb_vocab.itos, vectors.vector_size)
+        print(f"course vectors ready in {time.perf_counter() - started:.0f} s "
+              f"(coverage of the IMDB vocabulary {embedding_matrix.last_coverage:.1%})", flush=True)
+
+    if "imdb" in ARGS.only:
+        r = train_torch("IMDB fine-tuned", imdb, imdb_vocab, 2, device, embeddings=weights, epochs=IMDB["epochs"],
+                        patience=IMDB["patience"], **cut)
+        task = "IMDB test: BiLSTM + masked max/mean pooling, course vectors fine-tuned (PyTorch)"
+        rows.add(task, "accuracy %", 100 * r["accuracy"], r["train_seconds"], target=89.0, anchor=ANCHOR_IMDB)
+        rows.add(f"IMDB: training time of that model ({r['epochs']} epochs, best {r['best_epoch']}; "
+                 f"{r['cpu_seconds']:.0f} s of CPU time; load average {r['load']:.1f} on {os.cpu_count()} cores)",
+                 "seconds",
+                 r["train_seconds"], r["train_seconds"], target=900.0, anchor="issue: within 15 minutes on 2 CPU cores",
+                 higher_is_better=False)
+        rows.add("IMDB: seconds per epoch, BiLSTM fine-tuned (22,500 reviews, <= 400 tokens)", "seconds",
+                 r["epoch_seconds"], r["train_seconds"])
+
+    if "imdb-variants" in ARGS.only:
+        for name, emb, freeze in [("embeddings from scratch", None, False), ("course vectors frozen", weights, True)]:
+            r = train_torch(f"IMDB {name}", imdb, imdb_vocab, 2, device, embeddings=emb, freeze=freeze,
+                            epochs=IMDB["epochs"], patience=IMDB["patience"], **cut)
+            rows.add(f"IMDB test: BiLSTM + masked max/mean pooling, {name} (PyTorch)", "accuracy %",
+                     100 * r["accuracy"], r["train_seconds"], anchor="the fine-tuned row above")
+
+    if "vsfc" in ARGS.only:
+        loss = nn.CrossEntropyLoss(weight=torch.tensor(vsfc_class_weights(vsfc["train"][1]), dtype=torch.float32))
+        r = train_torch("UIT-VSFC", vsfc, vsfc_vocab, 3, device, epochs=VSFC["epochs"], patience=VSFC["patience"],
+                        loss_fn=loss.to(device))
+        task = "UIT-VSFC test (3 classes): BiLSTM + masked max/mean pooling, class-weighted (PyTorch)"
+        anchor = "Nguyen et al. 2018: MaxEnt 87.9 (F1, weighted); lesson 06 vanilla RNN"
+        rows.add(task, "accuracy %", 100 * r["accuracy"], r["train_seconds"], target=91.0, anchor=anchor)
+        rows.add(task, "macro-F1", r["macro_f1"], r["train_seconds"], target=0.75, anchor=anchor)
+        rows.add("UIT-VSFC: seconds per epoch (11,426 sentences)", "seconds", r["epoch_seconds"], r["train_seconds"])
+        started = time.perf_counter()
+        pipe = tfidf_logreg_pipeline(tokenizer=str.split)
+        pipe.set_params(clf__solver="lbfgs", clf__dual=False, clf__max_iter=3000)  # liblinear is binary only
+        pipe.fit([" ".join(t) for t in vsfc["train"][0]], vsfc["train"][1])
+        y_hat = pipe.predict([" ".join(t) for t in vsfc["test"][0]])
+        task = "UIT-VSFC test: TF-IDF syllable uni+bigrams + logistic regression (baseline)"
+        rows.add(task, "accuracy %", 100 * accuracy(vsfc["test"][1], y_hat), time.perf_counter() - started)
+        rows.add(task, "macro-F1", macro_f1(vsfc["test"][1], y_hat, num_classes=3), time.perf_counter() - started)
+
+    if "keras" in ARGS.only:
+        import keras  # noqa: F401  (TensorFlow starts here)
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(ARGS.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(ARGS.threads)
+        r = train_keras(vsfc, vsfc_vocab, 3, epochs=VSFC["epochs"], patience=VSFC["patience"],
+                        class_weight=dict(enumerate(vsfc_class_weights(vsfc["train"][1]).tolist())))
+        task = "UIT-VSFC test: the same BiLSTM in Keras (TensorFlow backend, CPU)"
+        rows.add(task, "accuracy %", 100 * r["accuracy"], r["train_seconds"], anchor="the PyTorch row")
+        rows.add(task, "macro-F1", r["macro_f1"], r["train_seconds"], anchor="the PyTorch row")
+        r = train_keras(imdb, imdb_vocab, 2, embeddings=weights, epochs=IMDB["epochs"], patience=IMDB["patience"],
+                        **cut)
+        task = f"IMDB test: the same BiLSTM in Keras, course vectors fine-tuned ({r['epochs']} epochs)"
+        rows.add(task, "accuracy %", 100 * r["accuracy"], r["train_seconds"], anchor="the PyTorch row")
+        rows.add("IMDB: seconds per epoch, Keras BiLSTM (TensorFlow, CPU)", "seconds", r["epoch_seconds"],
+                 r["train_seconds"])
+
+    if not ARGS.fast:
+        rows.write()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
