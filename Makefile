@@ -12,7 +12,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv lab kernel test test-unit test-lesson release grade grade-check lint clean
+.PHONY: help venv lab kernel test test-unit test-lesson release grade grade-check bench lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ grade: venv  ## grade a class: make grade SUBMISSIONS=path/to/folder-or.zip [GRA
 
 grade-check: venv  ## say which sandbox layers this machine provides for grading
 	$(BIN)/python -m autograder check
+
+bench: venv  ## full-mode benchmarks -> benchmarks/RESULTS.md (hours on a CPU): make bench [BENCH_ARGS="--only 08"]
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: venv  ## ruff over the Python code
 	$(BIN)/ruff check seqnlp autograder tests benchmarks nbgrader_config.py

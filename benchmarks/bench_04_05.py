@@ -17,9 +17,7 @@ first if they are not cached. Accuracies are reported in percent.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import math
 import os
 import sys
 import tempfile
@@ -27,10 +25,10 @@ import time
 from pathlib import Path
 
 import nbformat
+from common import ResultRows  # benchmarks/common.py
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 LESSONS = {"04": "04_word2vec", "05": "05_neural_networks_for_text"}
 
 
@@ -70,30 +68,16 @@ def run_notebook(lesson: str, env: dict[str, str], save_to: Path | None) -> tupl
     return json.loads(text.strip().splitlines()[-1]), seconds
 
 
-def to_row(lesson: str, result: dict, device: str) -> dict:
-    """One row of the course's benchmark format; accuracies in percent."""
+def add_row(rows: ResultRows, result: dict) -> None:
+    """One notebook result as a row of the course's format; accuracies in percent."""
     value, target, anchor = result["value"], result.get("target"), result.get("anchor")
     metric = result["metric"]
-    percent = "accuracy" in metric and "/" not in metric
-    if percent:
+    if "accuracy" in metric and "/" not in metric:
         metric = metric.replace("accuracy", "accuracy %")
         value = None if value is None else 100 * value
         target = None if target is None else 100 * target
         anchor = 100 * anchor if isinstance(anchor, (int, float)) else anchor
-    finite = value is not None and math.isfinite(value)
-    seconds = result.get("seconds")
-    return {
-        "lesson": lesson,
-        "task": result["task"],
-        "metric": metric,
-        "value": float(f"{value:.6g}") if finite else None,
-        "target": None if target is None else float(f"{target:.6g}"),
-        "anchor": float(f"{anchor:.6g}") if isinstance(anchor, float) else anchor,
-        "seconds": None if seconds is None else round(float(seconds), 1),
-        "device": device,
-        "date": dt.date.today().isoformat(),
-        "met": None if target is None or not finite else bool(value >= target),
-    }
+    rows.add(result["task"], metric, value, result.get("seconds"), target=target, anchor=anchor)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,27 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         lesson = LESSONS[key]
         print(f"{lesson}: executing the notebook in {env['SEQNLP_MODE']} mode", flush=True)
         results, seconds = run_notebook(lesson, env, args.save_notebooks)
-        rows = [to_row(lesson, r, device) for r in results]
-        rows.append(
-            to_row(
-                lesson,
-                {
-                    "task": f"whole notebook, {env['SEQNLP_MODE']} mode",
-                    "metric": "seconds",
-                    "value": seconds,
-                    "seconds": seconds,
-                },
-                device,
-            )
-        )
-        for row in rows:
-            flag = {True: "met", False: "MISSED", None: ""}[row["met"]]
-            print(f"  {row['task']:<72} {row['metric']:<38} {row['value']!s:>12} {flag}")
+        rows = ResultRows(lesson, device, width=72)
+        for result in results:
+            add_row(rows, result)
+        rows.add(f"whole notebook, {env['SEQNLP_MODE']} mode", "seconds", seconds, seconds)
         if not args.fast:
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            out = RESULTS / f"{lesson}.json"
-            out.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            print(f"wrote {out}")
+            rows.write()
     return 0
 
 

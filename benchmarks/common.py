@@ -34,13 +34,15 @@ class ResultRows:
             "value": float(f"{value:.6g}") if finite else None,
             "target": target,
             "anchor": anchor,
-            "seconds": round(float(seconds), digits),
+            "seconds": None if seconds is None else round(float(seconds), digits),
             "device": self.device,
             "date": dt.date.today().isoformat(),
             "met": met,
         }
         self.rows.append(row)
-        print(f"  {task:<{self.width}} {metric:<22} {row['value']!s:>12}  ({seconds:.1f} s)", flush=True)
+        took = "" if seconds is None else f"  ({seconds:.1f} s)"
+        flag = {True: "  met", False: "  MISSED", None: ""}[met]
+        print(f"  {task:<{self.width}} {metric:<22} {row['value']!s:>12}{took}{flag}", flush=True)
 
     def write(self, name: str | None = None) -> Path:
         """Write ``results/<name or lesson>.json`` and return its path."""
