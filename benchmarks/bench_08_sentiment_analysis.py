@@ -233,7 +233,7 @@ def main() -> None:
                  r["train_seconds"])
 
     if not ARGS.fast:
-        rows.write()
+        rows.write(keep_others=set(ARGS.only) != set(PARTS))  # a partial run updates its own rows
 
 
 if __name__ == "__main__":

@@ -44,10 +44,19 @@ class ResultRows:
         flag = {True: "  met", False: "  MISSED", None: ""}[met]
         print(f"  {task:<{self.width}} {metric:<22} {row['value']!s:>12}{took}{flag}", flush=True)
 
-    def write(self, name: str | None = None) -> Path:
-        """Write ``results/<name or lesson>.json`` and return its path."""
+    def write(self, name: str | None = None, keep_others: bool = False) -> Path:
+        """Write ``results/<name or lesson>.json`` and return its path.
+
+        ``keep_others=True`` (a benchmark that ran only some of its parts) keeps the rows of the
+        existing file that this run did not measure again (same task and metric), in their place.
+        """
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         path = RESULTS_DIR / f"{name or self.lesson}.json"
-        path.write_text(json.dumps(self.rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        rows = self.rows
+        if keep_others and path.is_file():
+            new = {(row["task"], row["metric"]): row for row in self.rows}
+            old = json.loads(path.read_text(encoding="utf-8"))
+            rows = [new.pop((row["task"], row["metric"]), row) for row in old] + list(new.values())
+        path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {path}")
         return path

@@ -68,3 +68,21 @@ def test_lock_is_exclusive(tmp_path):
                                          (5.5e-16, "5.5e-16"), (12, "12")])
 def test_number_format(value, text):
     assert run_all._number(value) == text
+
+
+def test_partial_benchmark_run_keeps_the_other_rows(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bench_common", REPO / "benchmarks" / "common.py")
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path)
+    first = common.ResultRows("08_x", "cpu")
+    first.add("IMDB", "accuracy %", 89.4, 245.0, target=89.0)
+    first.add("UIT-VSFC", "accuracy %", 89.6, 15.0, target=91.0)
+    first.write()
+    again = common.ResultRows("08_x", "cpu")
+    again.add("UIT-VSFC", "accuracy %", 91.2, 16.0, target=91.0)
+    again.add("Keras", "accuracy %", 88.0, 300.0)
+    rows = json.loads(again.write(keep_others=True).read_text())
+    assert [(r["task"], r["value"], r["met"]) for r in rows] == [
+        ("IMDB", 89.4, True), ("UIT-VSFC", 91.2, True), ("Keras", 88.0, None)]
+    assert [r["task"] for r in json.loads(again.write().read_text())] == ["UIT-VSFC", "Keras"]
