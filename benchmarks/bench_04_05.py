@@ -76,7 +76,7 @@ def add_row(rows: ResultRows, result: dict) -> None:
         metric = metric.replace("accuracy", "accuracy %")
         value = None if value is None else 100 * value
         target = None if target is None else 100 * target
-        anchor = 100 * anchor if isinstance(anchor, (int, float)) else anchor
+        anchor = round(100 * anchor, 6) if isinstance(anchor, (int, float)) else anchor
     rows.add(result["task"], metric, value, result.get("seconds"), target=target, anchor=anchor)
 
 

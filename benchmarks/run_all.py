@@ -194,6 +194,9 @@ def render_table(rows: list[dict], problems: list[str], runs: list[tuple[str, in
         f"{len(missed)} missed.",
         "",
     ]
+    gpu_rows = sum(1 for r in rows if str(r.get("device") or "").startswith("cuda"))
+    lines += [f"{gpu_rows} rows were measured on a GPU (device `cuda ...`)." if gpu_rows else
+              "No row was measured on a GPU: every figure above and below is from a CPU.", ""]
     if missed:
         lines += ["## Missed targets", ""]
         lines += [f"- {_cell(r['lesson'])}: {_cell(r['task'])}: {_cell(r['metric'])} = {_number(r['value'])}, "
