@@ -41,6 +41,7 @@ import numpy as np
 
 from . import config
 from .data import REPO_ROOT, load_imdb
+from .exercises import exercise
 from .text import clean_text
 
 __all__ = [
@@ -413,12 +414,14 @@ def vectors_from_matrix(matrix: np.ndarray, itos: Sequence[str]):
 # --------------------------------------------------------------------------- skip-gram with negative sampling
 
 
+@exercise("04_word2vec", "ex_sampling")
 def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     """Negative-sampling distribution: ``counts ** power``, normalized to sum to 1 (float64)."""
     weights = np.asarray(counts, dtype=np.float64) ** power
     return weights / weights.sum()
 
 
+@exercise("04_word2vec", "ex_sampling")
 def keep_probability(counts: np.ndarray, sample: float = 1e-3) -> np.ndarray:
     """Probability of keeping each occurrence of a word under word2vec's subsampling (gensim's formula).
 

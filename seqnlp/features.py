@@ -23,7 +23,10 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from .exercises import exercise
 
+
+@exercise("03_bag_of_words_tfidf", "ex_multi_hot")
 def multi_hot(sequences: Sequence[Sequence[int]], dimension: int) -> np.ndarray:
     """``(len(sequences), dimension)`` float32: 1 at every index a sequence contains.
 
@@ -37,6 +40,7 @@ def multi_hot(sequences: Sequence[Sequence[int]], dimension: int) -> np.ndarray:
     return out
 
 
+@exercise("03_bag_of_words_tfidf", "ex_counts")
 def count_matrix(docs: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> sp.csr_matrix:
     """Term counts as a CSR matrix ``(len(docs), len(vocabulary))``; tokens outside ``vocabulary`` are skipped."""
     data: list[int] = []
@@ -54,6 +58,7 @@ def count_matrix(docs: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> s
     )
 
 
+@exercise("03_bag_of_words_tfidf", "ex_counts")
 def document_frequency(X: sp.spmatrix) -> np.ndarray:
     """Number of rows (documents) with a non-zero entry in each column (term)."""
     X = sp.csc_matrix(X)
@@ -61,6 +66,7 @@ def document_frequency(X: sp.spmatrix) -> np.ndarray:
     return np.diff(X.indptr).astype(np.int64)
 
 
+@exercise("03_bag_of_words_tfidf", "ex_tfidf")
 def fit_idf(X: sp.spmatrix, smooth_idf: bool = True) -> np.ndarray:
     """scikit-learn's idf: ``ln((1 + n) / (1 + df)) + 1`` (smoothed) or ``ln(n / df) + 1``."""
     n = X.shape[0]
@@ -71,6 +77,7 @@ def fit_idf(X: sp.spmatrix, smooth_idf: bool = True) -> np.ndarray:
         return np.log(n / df) + 1.0
 
 
+@exercise("03_bag_of_words_tfidf", "ex_tfidf")
 def tfidf_transform(X: sp.spmatrix, idf: np.ndarray, sublinear_tf: bool = False) -> sp.csr_matrix:
     """tf * idf with every row scaled to unit L2 norm (``sublinear_tf``: tf -> 1 + ln tf)."""
     W = sp.csr_matrix(X, dtype=np.float64, copy=True)
@@ -92,6 +99,7 @@ def l2_normalize_rows(X: sp.spmatrix | np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(1.0 / norms) @ X)
 
 
+@exercise("03_bag_of_words_tfidf", "ex_top_k")
 def top_k_similar(
     queries: sp.spmatrix | np.ndarray, docs: sp.spmatrix | np.ndarray, k: int, batch_size: int = 1000
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +128,7 @@ def binarize(X: sp.spmatrix) -> sp.csr_matrix:
     return B
 
 
+@exercise("03_bag_of_words_tfidf", "ex_nb")
 def nb_log_count_ratio(X: sp.spmatrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """Wang & Manning's r = ln((p / |p|_1) / (q / |q|_1)) on binarized features, p for class 1 and q for 0."""
     B = binarize(X)
@@ -129,6 +138,7 @@ def nb_log_count_ratio(X: sp.spmatrix, y: np.ndarray, alpha: float = 1.0) -> np.
     return np.log(p / p.sum()) - np.log(q / q.sum())
 
 
+@exercise("03_bag_of_words_tfidf", "ex_nb")
 def nb_features(X: sp.spmatrix, r: np.ndarray) -> sp.csr_matrix:
     """Binarized ``X`` with column ``j`` scaled by ``r[j]``."""
     return sp.csr_matrix(binarize(X) @ sp.diags(np.asarray(r, dtype=np.float64)))

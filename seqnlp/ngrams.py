@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .exercises import exercise
+
 BOS = "<s>"
 EOS = "</s>"
 UNK = "<unk>"
@@ -32,6 +34,7 @@ UNK = "<unk>"
 Ngram = tuple[str, ...]
 
 
+@exercise("02_ngram_language_models", "ex_count_ngrams")
 def pad_sentence(tokens: Sequence[str], n: int) -> list[str]:
     """``n - 1`` start symbols, the tokens, one end symbol."""
     if n < 1:
@@ -44,6 +47,7 @@ def ngrams(tokens: Sequence[str], n: int) -> Iterator[Ngram]:
     return zip(*(tokens[i:] for i in range(n)), strict=False)
 
 
+@exercise("02_ngram_language_models", "ex_count_ngrams")
 def count_ngrams(sentences: Iterable[Sequence[str]], n: int) -> Counter:
     """Counts of the n-grams of order ``n`` in the padded sentences (never across a sentence boundary)."""
     counts: Counter = Counter()
@@ -52,6 +56,7 @@ def count_ngrams(sentences: Iterable[Sequence[str]], n: int) -> Counter:
     return counts
 
 
+@exercise("02_ngram_language_models", "ex_add_k")
 def context_totals(counts: Counter) -> Counter:
     """``h -> sum_w c(h, w)``: how often each context ``h = ngram[:-1]`` is followed by something."""
     totals: Counter = Counter()
@@ -65,6 +70,7 @@ def context_types(counts: Counter) -> Counter:
     return Counter(gram[:-1] for gram, c in counts.items() if c > 0)
 
 
+@exercise("02_ngram_language_models", "ex_continuation_counts")
 def continuation_counts(counts: Counter) -> Counter:
     """``g -> |{u : c(u, g) > 0}|``: how many different words precede each suffix ``g = ngram[1:]`` (N1+(. g))."""
     return Counter(gram[1:] for gram, c in counts.items() if c > 0)
@@ -133,6 +139,7 @@ class NgramCounts:
         return sorted(g[0] for g in self.counts[1])
 
 
+@exercise("02_ngram_language_models", "ex_add_k")
 def add_k_prob(stats: NgramCounts, word: str, context: Sequence[str], k: float, vocab_size: int) -> float:
     """(c(h w) + k) / (c(h .) + k V) with ``h`` the last ``order - 1`` words; k = 0 is MLE (0 for an unseen h)."""
     n = stats.order
@@ -143,6 +150,7 @@ def add_k_prob(stats: NgramCounts, word: str, context: Sequence[str], k: float, 
     return (stats.counts[n][h + (word,)] + k) / (total + k * vocab_size)
 
 
+@exercise("02_ngram_language_models", "ex_kneser_ney")
 def kneser_ney_prob(stats: NgramCounts, word: str, context: Sequence[str], discount: float = 0.75) -> float:
     """Interpolated Kneser-Ney (Chen & Goodman): raw counts at the top order, continuation counts below.
 
@@ -179,6 +187,7 @@ def sentence_ngrams(sentences: Iterable[Sequence[str]], n: int, vocab: set[str] 
         yield from ngrams(pad_sentence(tokens, n), n)
 
 
+@exercise("02_ngram_language_models", "ex_perplexity")
 def perplexity(
     prob: Callable[[str, Ngram], float], sentences: Iterable[Sequence[str]], n: int, vocab: set[str]
 ) -> float:
@@ -193,6 +202,7 @@ def perplexity(
     return math.exp(log_sum / count)
 
 
+@exercise("02_ngram_language_models", "ex_sampling")
 def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     """q proportional to p ** (1 / T); T = 0 puts all the mass on the first most probable entry."""
     p = np.asarray(probs, dtype=np.float64)

@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from .exercises import exercise
 from .text import Vocab, clean_text
 
 __all__ = [
@@ -77,6 +78,7 @@ def encode_texts(
     return out
 
 
+@exercise("08_sentiment_analysis", "ex_review_dataset")
 class ReviewDataset(Dataset):
     """Index sequences and labels; ``dataset[i]`` is ``(ids: int64 tensor, label: int)``.
 
@@ -103,6 +105,7 @@ class ReviewDataset(Dataset):
         return self.sequences[index], self.labels[index]
 
 
+@exercise("08_sentiment_analysis", "ex_collate_batch")
 def collate_batch(
     batch: Sequence[tuple[Sequence[int] | torch.Tensor, int]], pad_index: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -185,6 +188,7 @@ def padding_share(loader: Iterable) -> float:
 # --------------------------------------------------------------------------- model
 
 
+@exercise("08_sentiment_analysis", "ex_masked_max_mean")
 def masked_max_mean(outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``(B, T, H)`` outputs and a ``(B, T)`` mask -> ``(B, 2H)``: [max over real positions, mean over them]."""
     keep = mask.unsqueeze(-1)
@@ -231,6 +235,7 @@ def bidirectional_outputs(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor
     return torch.cat([ahead, reverse_within_length(behind, lengths)], dim=2)
 
 
+@exercise("08_sentiment_analysis", "ex_sentiment_rnn")
 class SentimentRNN(nn.Module):
     """Embedding -> bidirectional LSTM/GRU -> masked max+mean pooling -> dropout -> Linear.
 
@@ -286,6 +291,7 @@ class SentimentRNN(nn.Module):
 # --------------------------------------------------------------------------- predictions
 
 
+@exercise("08_sentiment_analysis", "ex_predict_sentiment")
 def predict_sentiment(
     texts: Sequence[str],
     model: nn.Module,

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .exercises import exercise
+
 __all__ = [
     "Vocab",
     "build_profile",
@@ -61,6 +63,7 @@ class _SeparatorTable(dict):
 _SEPARATORS = _SeparatorTable()
 
 
+@exercise("01_text_preprocessing", "ex_clean_text")
 def clean_text(text: str) -> str:
     """Clean ``text`` for a word-level model, in the order of the course notes.
 
@@ -88,6 +91,7 @@ def clean_text(text: str) -> str:
 # --------------------------------------------------------------------------- language identification
 
 
+@exercise("01_text_preprocessing", "ex_char_ngrams")
 def char_ngrams(text: str, n: int) -> list[str]:
     """The character n-grams of ``" " + text + " "``, in order (``len(text) + 3 - n`` of them).
 
@@ -99,6 +103,7 @@ def char_ngrams(text: str, n: int) -> list[str]:
     return [padded[i : i + n] for i in range(len(padded) - n + 1)]
 
 
+@exercise("01_text_preprocessing", "ex_char_ngrams")
 def build_profile(texts: Iterable[str], n: int = 3, top_k: int = 300) -> dict[str, int]:
     """Cavnar-Trenkle profile: ``{n-gram: rank}`` for the ``top_k`` most frequent n-grams of ``texts``.
 
@@ -112,6 +117,7 @@ def build_profile(texts: Iterable[str], n: int = 3, top_k: int = 300) -> dict[st
     return {gram: rank for rank, gram in enumerate(ranked)}
 
 
+@exercise("01_text_preprocessing", "ex_identify_language")
 def out_of_place(doc_profile: Mapping[str, int], lang_profile: Mapping[str, int]) -> int:
     """Out-of-place distance: sum of rank differences over ``doc_profile``'s n-grams.
 
@@ -123,6 +129,7 @@ def out_of_place(doc_profile: Mapping[str, int], lang_profile: Mapping[str, int]
     )
 
 
+@exercise("01_text_preprocessing", "ex_identify_language")
 def identify_language(text: str, profiles: Mapping[str, Mapping[str, int]], n: int = 3, top_k: int = 300) -> str:
     """The key of ``profiles`` closest to the profile of the clean ``text`` (ties: alphabetical first).
 
@@ -140,6 +147,7 @@ def identify_language(text: str, profiles: Mapping[str, Mapping[str, int]], n: i
 # --------------------------------------------------------------------------- vocabulary
 
 
+@exercise("01_text_preprocessing", "ex_vocab")
 class Vocab:
     """Token <-> index mapping with ``<pad>`` = 0 and ``<unk>`` = 1.
 
@@ -190,6 +198,7 @@ class Vocab:
 # --------------------------------------------------------------------------- padding
 
 
+@exercise("01_text_preprocessing", "ex_pad_sequences")
 def pad_sequences(
     sequences: Sequence[Sequence[int]],
     maxlen: int | None = None,

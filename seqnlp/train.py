@@ -37,6 +37,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from .exercises import exercise
+
 __all__ = [
     "History",
     "SequenceDataset",
@@ -269,6 +271,7 @@ def _improved(monitor: str, value: float, best: float | None, min_delta: float) 
     return value < best - min_delta if _MONITORS[monitor] is min else value > best + min_delta
 
 
+@exercise("08_sentiment_analysis", "ex_fit")
 def fit(
     model: nn.Module,
     train_loader: Iterable,
