@@ -1,8 +1,12 @@
 """Session-wide pytest setup for `make test` (unit tests and nbval over solutions/)."""
 
 import os
+from pathlib import Path
 
 import pytest
+
+from autograder.helperbuild import lesson_env
+from autograder.lessons import LESSONS
 
 # Everything under pytest runs in fast mode, notebook kernels included (they inherit this).
 os.environ.setdefault("SEQNLP_MODE", "fast")
@@ -20,6 +24,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(getattr(item, "path", "")).endswith(".ipynb"):
             item.add_marker(pytest.mark.notebook)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    """An nbval notebook's kernel (started in its first cell's setup) imports its lesson's build of seqnlp."""
+    path = Path(str(getattr(item, "path", "")))
+    if path.suffix != ".ipynb" or path.parent.name not in LESSONS:
+        yield
+        return
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = lesson_env(path.parent.name)["PYTHONPATH"]
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -36,6 +36,7 @@ from . import probes
 from .execution import GradingExecutor, start_kernel
 from .feedback import FeedbackWriter, write_problem_page
 from .gradebook import LessonInfo, db_url
+from .helperbuild import lesson_build
 from .sandbox import Layers, Limits, Sandbox
 from .scoring import CellScore, score_test_cell
 from .submissions import NOTEBOOK_MAX_BYTES, Submission
@@ -311,7 +312,7 @@ def _grade(sub: Submission, ctx: WorkerContext, lesson: LessonInfo, result: dict
         phases[name] = round(phases.get(name, 0.0) + now - clock[0], 3)
         clock[0] = now
 
-    box = Sandbox(ctx.layers, ctx.limits, notebook=sub.path, slot_uid=slot_uid)
+    box = Sandbox(ctx.layers, ctx.limits, notebook=sub.path, slot_uid=slot_uid, helper_dir=lesson_build(sub.lesson))
     try:
         km = start_kernel(box)  # boots while the notebook is prepared
         missing, edited, stripped = restore_cells(nb, lesson)

@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from .helperbuild import lesson_env
 from .lessons import REPO_ROOT, released_notebook, resolve_lesson, source_notebook
 from .settings import CELL_TIMEOUT, STDERR_IGNORE_PATTERN
 
@@ -240,6 +241,7 @@ def check_mutants(
         workdir = Path(tmp) / lesson
         shutil.copytree(path.parent, workdir, ignore=shutil.ignore_patterns("mutants.py", "*.ipynb"))
         live = LiveNotebook(nb, workdir)
+        live.env = lesson_env(lesson, live.env)  # the kernel imports the lesson's seqnlp, not the answers
         with live.client.setup_kernel(env=live.env):
             position = 0
             for ex in exercises:
@@ -331,10 +333,14 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def nbgrader(args: list[str], root: Path) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` with the course configuration on a course rooted at ``root``."""
+def nbgrader(args: list[str], root: Path, lesson: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` with the course configuration on a course rooted at ``root``.
+
+    With ``lesson``, the kernels nbgrader starts import that lesson's build of ``seqnlp``.
+    """
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=nbgrader_env(), capture_output=True, text=True)
+    env = lesson_env(lesson, nbgrader_env()) if lesson else nbgrader_env()
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
@@ -364,7 +370,7 @@ def autograde_notebook(
     submitted = root / "submitted" / student / lesson
     submitted.mkdir(parents=True, exist_ok=True)
     shutil.copy(notebook, submitted / f"{lesson}.ipynb")
-    nbgrader(["autograde", lesson, "--create", "--force", f"--student={student}"], root)
+    nbgrader(["autograde", lesson, "--create", "--force", f"--student={student}"], root, lesson=lesson)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         nb = gb.find_submission_notebook(lesson, lesson, student)
         return {grade.name: (float(grade.score), float(grade.max_score)) for grade in nb.grades}

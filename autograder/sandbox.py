@@ -121,9 +121,14 @@ def datasets_dir() -> Path:
     return Path(os.environ.get("SEQNLP_DATA", REPO_ROOT / "datasets")).resolve()
 
 
-def _readonly_paths() -> list[tuple[str, str]]:
-    """Host paths the kernel needs, bound read-only at the same place."""
-    paths = ["/usr", "/etc", sys.prefix, sys.base_prefix, str(REPO_ROOT / "seqnlp")]
+def _readonly_paths(helper_dir: Path | None = None) -> list[tuple[str, str]]:
+    """Host paths the kernel needs, bound read-only at the same place.
+
+    ``helper_dir`` (a lesson's build of ``seqnlp``, see :mod:`autograder.helperbuild`) replaces
+    the repository's ``seqnlp/``, which then stays out of the sandbox.
+    """
+    helper = str(helper_dir) if helper_dir is not None else str(REPO_ROOT / "seqnlp")
+    paths = ["/usr", "/etc", sys.prefix, sys.base_prefix, helper]
     for extra in ("/opt/conda",):  # common base-interpreter homes outside /usr
         if sys.base_prefix.startswith(extra):
             paths.append(extra)
@@ -322,7 +327,8 @@ class Watchdog(threading.Thread):
 class Sandbox:
     """One submission's sandbox: scratch directory, launch command, watchdog, clean-up."""
 
-    def __init__(self, layers: Layers, limits: Limits, notebook: Path | None = None, slot_uid: int | None = None):
+    def __init__(self, layers: Layers, limits: Limits, notebook: Path | None = None, slot_uid: int | None = None,
+                 helper_dir: Path | None = None):
         self.layers = layers
         self.limits = limits
         self.dir = Path(tempfile.mkdtemp(prefix="seqnlp-sbx-"))
@@ -334,6 +340,7 @@ class Sandbox:
         self.log_path = self.dir / "kernel.log"
         self.spec_path = self.dir / "spec.json"
         self.notebook = notebook
+        self.helper_dir = helper_dir  # the folder holding the lesson's seqnlp/; None: the repository's package
         self.notebook_name = "submission.ipynb"  # the student's copy, in its home directory
         self.uid = self.gid = slot_uid if slot_uid is not None else sandbox_uid()
         self.watchdog = Watchdog(limits)
@@ -369,6 +376,7 @@ class Sandbox:
             "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
+            **({"PYTHONPATH": str(self.helper_dir)} if self.helper_dir is not None else {}),
             "NBGRADER_EXECUTION": "autograde",
             "SEQNLP_DATA": str(datasets_dir()),
             "IPYTHONDIR": f"{tmp}/.ipython",
@@ -412,7 +420,7 @@ class Sandbox:
         if fs:
             links = _merged_usr_links()
             spec["symlinks"] = [[target, name] for target, name in links if target]
-            binds = [[real, inside] for real, inside in _readonly_paths()]
+            binds = [[real, inside] for real, inside in _readonly_paths(self.helper_dir)]
             binds += [[name, name] for target, name in links if not target]
             spec["ro_binds"] = binds
             spec["rw_binds"] = [[str(self.run_dir), str(self.run_dir)]]
