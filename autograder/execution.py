@@ -49,7 +49,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.context.setsockopt(zmq.MAXMSGSIZE, max(64 << 20, int(sandbox.limits.output_mb * 4 * 2**20)))
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        argv = [venv_python(), "-m", "ipykernel_launcher", "-f", self.connection_file, *(extra_arguments or [])]
+        argv = [venv_python(), self._sandbox.guard_path, "-f", self.connection_file, *(extra_arguments or [])]
         self._sandbox.share_connection_file()
         return self._sandbox.command(argv)
 
@@ -141,7 +141,8 @@ class GradingExecutor(Execute):
         started = time.monotonic()
         try:
             self._check_assign_resources(resources)
-            cell = self.execute_cell(cell, index, store_history=index not in self.quiet_cells)
+            # test cells (hidden tests) and probes never enter the kernel's input history
+            cell = self.execute_cell(cell, index, store_history=index not in self.graded_cells)
         except DeadKernelError:
             self._dead = True
             self.execlog.kernel_died_at = index

@@ -163,8 +163,87 @@ def sound_source(rng: random.Random, nonce: str) -> str:
 def _probe_cell(rng: random.Random) -> NotebookNode:
     nonce = f"{rng.getrandbits(64):016x}"
     cell = new_code_cell(sound_source(rng, nonce))
-    cell.metadata[PROBE_KEY] = {"nonce": nonce}
+    cell.metadata[PROBE_KEY] = {"nonce": nonce, "kind": "sound"}
     return cell
+
+
+# --------------------------------------------------------------------------- hook resets (kernel_guard)
+
+GUARD = '__import__("sys").modules["_seqnlp_guard"]'
+
+
+def _guard_cell(rng: random.Random, kind: str, args: str = "") -> NotebookNode:
+    nonce = f"{rng.getrandbits(64):016x}"
+    call = "arm" if kind == "arm" else "reset"
+    cell = new_code_cell(f'{GUARD}.{call}("{nonce}"{args})')
+    cell.metadata[PROBE_KEY] = {"nonce": nonce, "kind": kind}
+    return cell
+
+
+def names_read(source: str) -> set[str]:
+    """Names a cell reads without binding them first (builtins, modules from earlier cells...)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    loads, stores = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loads if isinstance(node.ctx, ast.Load) else stores).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            stores.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stores.add(node.name)
+    return loads - stores
+
+
+def module_aliases(source: str) -> dict[str, str]:
+    """``{alias: module}`` for the plain ``import`` statements of a (locked) cell."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    out[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    out[head] = head
+    return out
+
+
+def insert_resets(nb: NotebookNode, graded: list[NotebookNode], trusted: list[NotebookNode],
+                  seed: int | None = None) -> None:
+    """An arm cell first, and a reset cell right before every graded test cell.
+
+    ``trusted`` are the cells whose source the grader restored (locked cells):
+    the modules they import under a name are what the tests may read by that name.
+    """
+    import builtins
+
+    rng = random.Random(seed if seed is not None else random.SystemRandom().getrandbits(64))
+    graded_ids = {id(cell) for cell in graded}
+    aliases: dict[str, str] = {}
+    builtin_names = set(dir(builtins))
+    cells: list[NotebookNode] = [_guard_cell(rng, "arm")]
+    trusted_ids = {id(cell) for cell in trusted}
+    for cell in nb.cells:
+        if id(cell) in graded_ids:
+            read = names_read(cell.source)
+            names = sorted(read & builtin_names)
+            modules = {a: m for a, m in sorted(aliases.items()) if a in read}
+            cells.append(_guard_cell(rng, "reset", f", {names!r}, {modules!r}"))
+        cells.append(cell)
+        if id(cell) in trusted_ids and cell.cell_type == "code":
+            aliases.update(module_aliases(cell.source))
+    nb.cells = cells
 
 
 def insert_probes(nb: NotebookNode, graded: list[NotebookNode], seed: int | None = None) -> None:
@@ -200,6 +279,7 @@ class ProbeVerdict:
     checked: int = 0
     tampered: bool = False
     reasons: list[str] | None = None
+    resets: list[str] | None = None  # harmless changes the hook resets put back
     untrusted_from: int | None = None  # cell index from which results cannot be trusted (kernel stuck)
 
 
@@ -209,7 +289,7 @@ def _errors(cell: NotebookNode) -> list[NotebookNode]:
 
 def evaluate(nb: NotebookNode, runs: dict) -> ProbeVerdict:
     """Check every executed probe of ``nb``; ``runs`` maps cell index -> :class:`~autograder.execution.CellRun`."""
-    verdict = ProbeVerdict(reasons=[])
+    verdict = ProbeVerdict(reasons=[], resets=[])
     for index, cell in enumerate(nb.cells):
         if not is_probe(cell):
             continue
@@ -230,10 +310,16 @@ def evaluate(nb: NotebookNode, runs: dict) -> ProbeVerdict:
             evalue = str(mine[0].get("evalue", "")).strip()
             if evalue == f"{nonce} ok":
                 continue
+            if meta.get("kind") == "reset" and evalue.startswith(f"{nonce} ok; reset:"):
+                verdict.resets.extend(r.strip() for r in evalue.split("reset:", 1)[1].split(",") if r.strip())
+                continue
             if evalue.startswith(f"{nonce} integrity:"):
                 verdict.tampered = True
-                verdict.reasons.append("comparison helpers or builtins were replaced: "
-                                       + evalue.split("integrity:", 1)[1].strip()[:300])
+                what = evalue.split("integrity:", 1)[1].strip()[:600]
+                if meta.get("kind") in ("reset", "arm"):
+                    verdict.reasons.append("kernel hooks were changed: " + what)
+                else:
+                    verdict.reasons.append("comparison helpers or builtins were replaced: " + what)
                 continue
         verdict.tampered = True
         if run.status == "ok" or run.hidden_error or not mine:

@@ -47,6 +47,8 @@ from .lessons import REPO_ROOT
 from .sandbox_exec import MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, SandboxSetupError, mount, umount2
 
 EXEC_SCRIPT = Path(__file__).with_name("sandbox_exec.py")
+GUARD_SCRIPT = Path(__file__).with_name("kernel_guard.py")  # the kernel's main program (hook resets)
+GUARD_INSIDE = "/opt/seqnlp-grader/kernel_guard.py"  # where the sandbox sees it
 UID_BASE = 620000  # sandbox uid = UID_BASE + the grading process's pid: unique among live workers
 
 
@@ -356,6 +358,11 @@ class Sandbox:
         os.chmod(self.run_dir, 0o700)
 
     @property
+    def guard_path(self) -> str:
+        """The kernel's main program, as the kernel sees it."""
+        return GUARD_INSIDE if "filesystem" in self.layers.active else str(GUARD_SCRIPT)
+
+    @property
     def ipc_prefix(self) -> str:
         return str(self.run_dir / "k")
 
@@ -390,7 +397,13 @@ class Sandbox:
             "TF_NUM_INTRAOP_THREADS": threads,
             "TF_NUM_INTEROP_THREADS": threads,
             "TOKENIZERS_PARALLELISM": "false",
+            # code the kernel guard trusts besides the Python installation: the course package
+            "SEQNLP_TRUSTED_CODE": os.pathsep.join(self.trusted_code()),
         }
+
+    def trusted_code(self) -> list[str]:
+        """Folders of course code the kernel imports (read-only inside the sandbox)."""
+        return [str(self.helper_dir) if self.helper_dir is not None else str(REPO_ROOT / "seqnlp")]
 
     def spec(self, argv: list[str]) -> dict:
         lim = self.limits
@@ -422,6 +435,7 @@ class Sandbox:
             spec["symlinks"] = [[target, name] for target, name in links if target]
             binds = [[real, inside] for real, inside in _readonly_paths(self.helper_dir)]
             binds += [[name, name] for target, name in links if not target]
+            binds.append([str(GUARD_SCRIPT), GUARD_INSIDE])
             spec["ro_binds"] = binds
             spec["rw_binds"] = [[str(self.run_dir), str(self.run_dir)]]
             size = f"{lim.tmp_mb}m"
