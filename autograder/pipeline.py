@@ -334,6 +334,9 @@ def _grade(sub: Submission, ctx: WorkerContext, lesson: LessonInfo, result: dict
 
         graded = [c for c in nb.cells if _is_graded_test(c)]
         probes.insert_probes(nb, graded)
+        locked = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("locked")
+                  and not c.metadata["nbgrader"].get("solution")]
+        probes.insert_resets(nb, graded, locked)
         lap("prepare")
         graded_index = {i for i, c in enumerate(nb.cells) if _is_graded_test(c) or probes.is_probe(c)}
         quiet = {i for i, c in enumerate(nb.cells) if probes.is_probe(c)}
