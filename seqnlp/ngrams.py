@@ -87,6 +87,17 @@ def replace_oov(sentences: Iterable[Sequence[str]], vocab: set[str]) -> list[lis
     return [[w if w in vocab else UNK for w in s] for s in sentences]
 
 
+def _sums_and_types(counts: Counter, key: Callable[[Ngram], Ngram]) -> tuple[Counter, Counter]:
+    """Per ``key(ngram)``: the sum of the counts, and how many n-grams with a positive count share it."""
+    sums: Counter = Counter()
+    types: Counter = Counter()
+    for gram, c in counts.items():
+        sums[key(gram)] += c
+        if c > 0:
+            types[key(gram)] += 1
+    return sums, types
+
+
 @dataclass
 class NgramCounts:
     """Every count table of an n-gram model of order ``order``, keyed by the n-gram order ``m``.
@@ -108,15 +119,18 @@ class NgramCounts:
     @classmethod
     def from_sentences(cls, sentences: Sequence[Sequence[str]], order: int) -> NgramCounts:
         """Count orders 1..``order`` and derive the tables (sentences already ``<unk>``-mapped)."""
+        # Self-contained (nltk pads, Counter counts): lesson 02's build, which lacks the lesson's
+        # answers count_ngrams, context_totals and continuation_counts, still has these tables.
+        from nltk.util import ngrams as padded_ngrams
+
         stats = cls(order=order)
         for m in range(1, order + 1):
-            stats.counts[m] = count_ngrams(sentences, m)
-            stats.totals[m] = context_totals(stats.counts[m])
-            stats.types[m] = context_types(stats.counts[m])
+            stats.counts[m] = Counter(gram for s in sentences
+                                      for gram in padded_ngrams([*s, EOS], m, pad_left=True, left_pad_symbol=BOS))
+            stats.totals[m], stats.types[m] = _sums_and_types(stats.counts[m], lambda g: g[:-1])
         for m in range(1, order):
-            stats.continuation[m] = continuation_counts(stats.counts[m + 1])
-            stats.cont_totals[m] = context_totals(stats.continuation[m])
-            stats.cont_types[m] = context_types(stats.continuation[m])
+            _, stats.continuation[m] = _sums_and_types(stats.counts[m + 1], lambda g: g[1:])
+            stats.cont_totals[m], stats.cont_types[m] = _sums_and_types(stats.continuation[m], lambda g: g[:-1])
         return stats
 
     def truncated(self, order: int) -> NgramCounts:
