@@ -75,6 +75,7 @@ LIBRARY = "seqnlp"
 VARIABLE, ATTRIBUTE = "V", "A"  # what a bound name and a self.<name> become
 INDENT, DEDENT = "<indent>", "<dedent>"  # block markers among the tokens (no Python token looks like them)
 MAX_CELL_CHARS = 50_000  # longer answers are cut (a hostile notebook can hold anything)
+MAX_SHOWN_ROWS, MAX_SHOWN_CHARS = 300, 6_000  # the page shows the answers of the best rows, cut to this length
 CSV_COLUMNS = ("lesson", "exercise", "kind", "first", "second", "score", "shared", "fingerprints_first",
                "fingerprints_second")
 
@@ -539,14 +540,33 @@ def _csv_cell(value: object) -> str:
 
 _STYLE = """body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}
-td.score{text-align:right;font-variant-numeric:tabular-nums}tr.high td.score{font-weight:bold;color:#a00}"""
+td.score{text-align:right;font-variant-numeric:tabular-nums}tr.high td.score{font-weight:bold;color:#a00}
+.panes{display:flex;gap:1em}.panes div{flex:1;min-width:0}pre{background:#f6f6f6;padding:6px;overflow-x:auto}"""
 
 
-def write_report(pairs: Iterable[SimilarPair], out: Path, threshold: float = THRESHOLD) -> tuple[Path, Path]:
+def _code_view(p: SimilarPair, code: dict[tuple[str, str], dict[str, str]]) -> str:
+    """The answers behind a row, side by side, escaped (empty for a lesson-wide row or unknown code)."""
+    if p.exercise == ALL_ANSWERS:
+        return ""
+    sides = [(p.first, code.get((p.first, p.lesson), {}).get(p.exercise))]
+    if p.kind == STUDENTS:
+        sides.append((p.second, code.get((p.second, p.lesson), {}).get(p.exercise)))
+    if any(text is None for _, text in sides):
+        return ""
+    panes = "".join(f"<div><b>{html.escape(who)}</b><pre>{html.escape(text[:MAX_SHOWN_CHARS])}</pre></div>"
+                    for who, text in sides)
+    return (f'<tr class="code"><td colspan="{len(CSV_COLUMNS)}"><details><summary>the answers</summary>'
+            f'<div class="panes">{panes}</div></details></td></tr>')
+
+
+def write_report(pairs: Iterable[SimilarPair], out: Path, threshold: float = THRESHOLD,
+                 code: dict[tuple[str, str], dict[str, str]] | None = None) -> tuple[Path, Path]:
     """Write ``similarity.csv`` and ``similarity.html`` into ``out``; return their paths.
 
-    Every value is escaped in the HTML (names and labels are untrusted text), and
-    the page forbids scripts (Content-Security-Policy).
+    ``code`` (``{(student, lesson): {grade_id: source}}``), when given, puts the
+    answers of the first :data:`MAX_SHOWN_ROWS` rows on the page, folded.
+    Every value is escaped in the HTML (names, labels and code are untrusted
+    text), and the page forbids scripts (Content-Security-Policy).
     """
     pairs = sorted(pairs, key=SimilarPair.sort_key)
     out = Path(out)
@@ -560,12 +580,13 @@ def write_report(pairs: Iterable[SimilarPair], out: Path, threshold: float = THR
 
     esc = html.escape
     rows = []
-    for p in pairs:
+    for n, p in enumerate(pairs):
         cells = [esc(p.lesson), esc(p.exercise), esc(p.kind), esc(p.first), esc(p.second)]
         rows.append(
             f'<tr class="{"high" if p.score >= 0.9 else "flag"}">' + "".join(f"<td>{c}</td>" for c in cells)
             + f'<td class="score">{p.score:.3f}</td><td class="score">{p.shared}</td>'
             f'<td class="score">{p.fingerprints_first}</td><td class="score">{p.fingerprints_second}</td></tr>'
+            + (_code_view(p, code) if code and n < MAX_SHOWN_ROWS else "")
         )
     head = "".join(f"<th>{esc(c)}</th>" for c in CSV_COLUMNS)
     body = "\n".join(rows) if rows else f'<tr><td colspan="{len(CSV_COLUMNS)}">No similar answers found.</td></tr>'
@@ -620,8 +641,9 @@ def similarity_for_run(submissions: list[tuple[str, str, Path]], lessons: dict[s
         nb = read_submission(path)
         if nb is not None:
             subs.append((student, lesson, solution_code(nb, lessons[lesson])))
+    code = {(student, lesson): answers for student, lesson, answers in subs}
     references = {REFERENCE_SOLUTION: reference_solutions(sources), LIBRARY: library_code(library)}
     stubs = {name: stub_code(info) for name, info in lessons.items()}
     pairs = compare_class(subs, references, threshold=threshold, stubs=stubs)
-    write_report(pairs, out, threshold)
+    write_report(pairs, out, threshold, code)
     return pairs

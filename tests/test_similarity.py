@@ -805,11 +805,14 @@ def test_output_is_deterministic_and_escaped(planted, references, lessons, tmp_p
     random.Random(7).shuffle(shuffled)
     second = compare_class(shuffled, references, stubs=stubs)
     assert first == second
-    a_csv, a_html = write_report(first, tmp_path / "a")
-    b_csv, b_html = write_report(list(reversed(second)), tmp_path / "b")
+    code = {(s, lesson): answers for s, lesson, answers in subs}
+    code[(evil, L01)] = {gid: f"# </pre><script>alert(2)</script>\n{src}" for gid, src in code[(evil, L01)].items()}
+    a_csv, a_html = write_report(first, tmp_path / "a", code=code)
+    b_csv, b_html = write_report(list(reversed(second)), tmp_path / "b", code=code)
     assert a_csv.read_bytes() == b_csv.read_bytes() and a_html.read_bytes() == b_html.read_bytes()
     page = a_html.read_text()
     assert evil in a_csv.read_text() and "<script" not in page and "&lt;script&gt;" in page
+    assert "&lt;/pre&gt;&lt;script&gt;alert(2)" in page, "the answers are shown, escaped"
     rows = list(csv.DictReader(a_csv.open()))
     assert len(rows) == len(first) and rows[0]["score"] == f"{first[0].score:.3f}"
 
