@@ -43,6 +43,8 @@ __all__ = [
     "as_int_list",
     "as_float_list",
     "as_plain",
+    "as_sparse",
+    "dtype_of",
 ]
 
 
@@ -69,9 +71,14 @@ def _tensor_to_numpy(value: Any) -> np.ndarray | None:
         t = base.cpu(t)
         if base.is_complex(t):
             raise NotPlain(f"expected real numbers, got a complex tensor of dtype {t.dtype}")
+        dims = tuple(int(n) for n in base.size(t))
         if t.dtype == torch.bool:
-            return np.array(base.tolist(t), dtype=np.int64)
-        return np.array(base.tolist(base.double(t)), dtype=np.float64)
+            out = np.array(base.tolist(t), dtype=np.int64)
+        else:
+            out = np.array(base.tolist(base.double(t)), dtype=np.float64)
+        if out.size == 0 and math.prod(dims) == 0:
+            out = out.reshape(dims)  # tolist() loses the shape of an empty tensor
+        return out
     tf = sys.modules.get("tensorflow")
     if tf is not None and hasattr(value, "numpy") and _is(value, (tf.Tensor, tf.Variable)):
         return np.array(value.numpy().tolist(), dtype=np.float64)
@@ -87,10 +94,15 @@ def as_array(value: Any, shape: tuple[int, ...] | None = None, dtype: Any = np.f
     """
     tensor = _tensor_to_numpy(value)
     source = tensor if tensor is not None else value
+    dims = None
     if _is(source, np.ndarray):
-        source = np.ndarray.tolist(source.view(np.ndarray))
+        base = np.ndarray.view(source, np.ndarray)
+        dims = tuple(int(n) for n in base.shape)  # kept: tolist() loses the shape of an empty array
+        source = np.ndarray.tolist(base)
     try:
         out = np.array(_plain_numbers(source, name), dtype=dtype)
+        if dims is not None and out.size == 0 and out.shape != dims and math.prod(dims) == 0:
+            out = out.reshape(dims)
     except (TypeError, ValueError, OverflowError) as err:
         raise NotPlain(f"{name}: expected numbers (an array, tensor or list), got {_name(value)} ({err})") from None
     out = out.view(np.ndarray)
@@ -227,3 +239,83 @@ def as_json(value: Any, name: str = "result") -> Any:
         return json.loads(json.dumps(plain, allow_nan=True))
     except (TypeError, ValueError) as err:
         raise NotPlain(f"{name}: cannot be written as JSON ({err})") from None
+
+
+def dtype_of(value: Any, name: str = "result") -> str:
+    """The element type of a NumPy array (``"float32"``) or PyTorch tensor (``"torch.float32"``) as a plain str.
+
+    Read from the base class, so an array subclass cannot misreport it; a
+    tensor must be a plain ``torch.Tensor`` (or ``nn.Parameter``).
+    """
+    if _is(value, np.ndarray):
+        return as_str(np.ndarray.view(value, np.ndarray).dtype.name, name)
+    torch = sys.modules.get("torch")
+    if torch is not None and type(value) in (torch.Tensor, torch.nn.Parameter):
+        return as_str(str(torch.Tensor.dtype.__get__(value)), name)
+    raise NotPlain(f"{name}: expected a NumPy array or a torch.Tensor, got {_name(value)}")
+
+
+_SPARSE_FORMATS = ("csr", "csc", "coo", "bsr", "lil", "dok", "dia")
+
+
+def as_sparse(value: Any, shape: tuple[int, ...] | None = None, name: str = "result") -> dict[str, Any]:
+    """A SciPy sparse matrix or array as plain parts, rebuilt from its stored entries.
+
+    Returns ``{"format": "csr", "shape": (rows, cols), "dtype": "int64",
+    "nnz": stored entries, "dense": float64 ndarray, "rows": ..., "cols": ...}``
+    (``rows``/``cols``: int64 arrays of the stored entries' coordinates, explicit
+    zeros included). Only SciPy's own
+    classes are accepted (no subclasses); the dense array is assembled here
+    from the stored data and indices, not by the matrix's methods.
+    """
+    sparse = sys.modules.get("scipy.sparse")
+    kinds = {}
+    if sparse is not None:
+        for fmt in _SPARSE_FORMATS:
+            for suffix in ("_matrix", "_array"):
+                cls = getattr(sparse, fmt + suffix, None)
+                if cls is not None:
+                    kinds[cls] = fmt
+    fmt = kinds.get(type(value))
+    if fmt is None:
+        raise NotPlain(f"{name}: expected a SciPy sparse matrix, got {_name(value)}")
+    dims = tuple(as_int_list(list(value.shape), f"{name}.shape"))
+    if len(dims) != 2 or min(dims) < 0:
+        raise NotPlain(f"{name}: expected a 2-D shape, got {dims}")
+    if shape is not None and dims != tuple(shape):
+        raise NotPlain(f"{name}: expected shape {tuple(shape)}, got {dims}")
+    if fmt in ("csr", "csc"):
+        data, indices, indptr = (_base_array(getattr(value, a), f"{name}.{a}") for a in ("data", "indices", "indptr"))
+        major = dims[0] if fmt == "csr" else dims[1]
+        ptr = np.array(np.ndarray.tolist(indptr), dtype=np.int64)
+        if ptr.shape != (major + 1,) or ptr[0] != 0 or (np.diff(ptr) < 0).any() or ptr[-1] > len(indices):
+            raise NotPlain(f"{name}: malformed index pointer")
+        nnz = int(ptr[-1])
+        majors = np.repeat(np.arange(major, dtype=np.int64), np.diff(ptr))
+        minors = np.array(np.ndarray.tolist(indices[:nnz]), dtype=np.int64).reshape(-1)
+        rows, cols = (majors, minors) if fmt == "csr" else (minors, majors)
+    else:
+        coo = value if fmt == "coo" else value.tocoo()
+        if type(coo) not in kinds or kinds[type(coo)] != "coo":
+            raise NotPlain(f"{name}: cannot read the stored entries of {_name(value)}")
+        coords = getattr(coo, "coords", None)
+        row, col = coords if coords is not None else (coo.row, coo.col)
+        data = _base_array(coo.data, f"{name}.data")
+        rows = np.array(np.ndarray.tolist(_base_array(row, f"{name}.row")), dtype=np.int64).reshape(-1)
+        cols = np.array(np.ndarray.tolist(_base_array(col, f"{name}.col")), dtype=np.int64).reshape(-1)
+        nnz = len(data)
+    values = as_array(data[:nnz], name=f"{name}.data").reshape(-1)
+    if not (len(rows) == len(cols) == len(values) == nnz):
+        raise NotPlain(f"{name}: stored data and indices have different lengths")
+    if nnz and (rows.min() < 0 or cols.min() < 0 or rows.max() >= dims[0] or cols.max() >= dims[1]):
+        raise NotPlain(f"{name}: a stored index is outside the shape {dims}")
+    dense = np.zeros(dims, dtype=np.float64)
+    np.add.at(dense, (rows, cols), values)
+    return {"format": fmt, "shape": dims, "dtype": dtype_of(data, f"{name}.dtype"), "nnz": nnz, "dense": dense,
+            "rows": rows, "cols": cols}
+
+
+def _base_array(value: Any, name: str) -> np.ndarray:
+    if not _is(value, np.ndarray):
+        raise NotPlain(f"{name}: expected a NumPy array, got {_name(value)}")
+    return np.ndarray.view(value, np.ndarray)
