@@ -25,6 +25,10 @@ from nbgrader.preprocessors import Execute
 
 from .sandbox import Sandbox, venv_python
 
+ERROR_CHARS = 4000  # of an error's message, and of each traceback entry
+MAX_ERRORS_PER_CELL = 3  # error outputs kept whole per cell; later ones keep only their first line
+FLOOD_FACTOR = 16  # a cell that sends this many times its output budget is interrupted
+
 
 def start_kernel(sandbox: Sandbox) -> SandboxKernelManager:
     """Launch the kernel now, so that it boots while the notebook is being prepared."""
@@ -46,7 +50,7 @@ class SandboxKernelManager(AsyncKernelManager):
         )
         self._sandbox = sandbox
         # A kernel could send one gigantic message to exhaust the grader's memory: refuse those.
-        self.context.setsockopt(zmq.MAXMSGSIZE, max(64 << 20, int(sandbox.limits.output_mb * 4 * 2**20)))
+        self.context.setsockopt(zmq.MAXMSGSIZE, max(16 << 20, int(sandbox.limits.output_mb * 4 * 2**20)))
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         argv = [venv_python(), self._sandbox.guard_path, "-f", self.connection_file, *(extra_arguments or [])]
@@ -69,6 +73,8 @@ class CellRun:
     ename: str = ""
     evalue: str = ""
     dropped_output: bool = False
+    received: int = 0  # bytes of output the kernel sent for this cell, kept or not
+    flooded: bool = False  # it sent so much that it was interrupted
     hidden_error: bool = False  # the reply said error but no error output arrived (nbgrader added one)
 
 
@@ -91,6 +97,9 @@ class GradingExecutor(Execute):
         self.quiet_cells = quiet_cells  # cells run without storing history (integrity probes)
         self.execlog = ExecutionLog()
         self._budget = int(sandbox.limits.output_mb * 2**20)
+        self._cell_budget_full = int(sandbox.limits.cell_output_mb * 2**20)
+        self._cell_budget: dict[int, int] = {}
+        self._errors_kept: dict[int, int] = {}
         self._dead = False
         self._stuck = False
         self._current: CellRun | None = None
@@ -176,18 +185,53 @@ class GradingExecutor(Execute):
 
     # -- what the kernel may not do to the notebook
     def process_message(self, msg, cell, cell_index):
+        """One budget per cell and per notebook covers every message type; errors are cut, never lost."""
         msg_type = msg.get("msg_type")
-        if msg_type in ("stream", "display_data", "execute_result", "update_display_data"):
-            size = len(json.dumps(msg.get("content", {}), default=str))
-            if size > self._budget:
-                self.execlog.output_dropped = True
-                if self._current is not None:
-                    self._current.dropped_output = True
-                return None
-            self._budget -= size
+        content = msg.get("content", {})
+        if msg_type in ("status", "execute_input", "execute_reply", "clear_output"):
+            return self._pass(msg, cell, cell_index)
+        size = len(json.dumps(content, default=str))
+        current = self._current
+        if current is not None:
+            current.received += size
+            if current.received > FLOOD_FACTOR * self._cell_budget_full and not current.flooded:
+                current.flooded = True  # stop a cell that floods the grader: interrupt, as a timeout would
+                self.sandbox.watchdog.interrupt_kernel()
+        if msg_type == "error":
+            return self._pass(self._cut_error(msg, cell_index), cell, cell_index)
         if msg_type == "update_display_data":
             return None  # may rewrite outputs of earlier (graded) cells
+        if msg_type not in ("stream", "display_data", "execute_result"):
+            return None  # comms and anything unknown: not graded, not shown
+        cell_budget = self._cell_budget.get(cell_index, self._cell_budget_full)
+        if size > self._budget or size > cell_budget:
+            self.execlog.output_dropped = True
+            if current is not None:
+                current.dropped_output = True
+            return None
+        self._budget -= size
+        self._cell_budget[cell_index] = cell_budget - size
+        return self._pass(msg, cell, cell_index)
+
+    def _pass(self, msg, cell, cell_index):
         return super().process_message(msg, cell, cell_index)
+
+    def _cut_error(self, msg, cell_index):
+        """An error kept small: the name, the start of the message, the last frames of the traceback."""
+        content = dict(msg.get("content", {}))
+        errors = self._errors_kept.get(cell_index, 0)
+        self._errors_kept[cell_index] = errors + 1
+        content["ename"] = str(content.get("ename", "Error"))[:200]
+        content["evalue"] = str(content.get("evalue", ""))[:ERROR_CHARS]
+        if errors >= MAX_ERRORS_PER_CELL or self._budget <= 0:
+            content["traceback"] = [f"{content['ename']}: {content['evalue'][:200]}"]
+            self.execlog.output_dropped = True
+        else:
+            content["traceback"] = [str(line)[:ERROR_CHARS] for line in content.get("traceback", [])][-12:]
+        self._budget -= len(json.dumps(content, default=str))
+        msg = dict(msg)
+        msg["content"] = content
+        return msg
 
     def handle_comm_msg(self, outs, msg, cell_index):
         """Widgets are not graded; an Output widget could swallow a test's error."""

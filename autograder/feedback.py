@@ -12,6 +12,14 @@ that no hidden line, value or message leaks through a traceback:
 * an error raised in the hidden part, or one we cannot place, becomes
   "a hidden test failed";
 * text printed by a cell that has hidden tests is dropped.
+
+Everything else a kernel sent is untrusted too, so every cell's outputs are
+cut to a size budget, every line that quotes a hidden test is removed from
+every output, outputs of the student's own cells that ran after the first
+hidden test are not shown at all (student code called by a hidden test could
+have read it and printed it later, encoded), and the HTML is sanitised with
+nbconvert's ``SanitizeHTML`` (bleach) before rendering: no script, no
+student markup.
 """
 
 from __future__ import annotations
@@ -57,6 +65,72 @@ def failing_line(traceback: list[str]) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+MAX_ERROR_CHARS = 2000
+MAX_TEXT_CHARS = 20000
+MAX_PAGE_BYTES = 4 << 20
+HIDDEN_NOTE = "[a line that quoted a hidden test was removed]"
+LATER_NOTE = ("[outputs of your own cells that ran after the first hidden test are not shown in feedback; "
+              "run your notebook to see them]")
+
+
+def hidden_texts(lesson: LessonInfo) -> list[str]:
+    """The lesson's hidden-test lines worth looking for in outputs (stripped, at least 12 characters)."""
+    found = set()
+    for info in lesson.cells.values():
+        if not info.is_test:
+            continue
+        source = info.full_source.split("\n")
+        for number in hidden_lines(info.full_source):
+            line = source[number - 1].strip()
+            if len(line) >= 12 and BEGIN not in line and END not in line:
+                found.add(line)
+    return sorted(found, key=len, reverse=True)
+
+
+def _scrub_text(text: str, secrets: list[str], limit: int) -> str:
+    if len(text) > limit:
+        text = text[:limit] + f"\n[... {len(text) - limit} more characters cut]"
+    if not secrets:
+        return text
+    lines = text.split("\n")
+    squeezed = [" ".join(line.split()) for line in lines]
+    out = []
+    for line, flat in zip(lines, squeezed, strict=True):
+        if any(secret in line or " ".join(secret.split()) in flat for secret in secrets):
+            out.append(HIDDEN_NOTE)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def scrub_outputs(cell: NotebookNode, secrets: list[str]) -> None:
+    """Cap and scrub every text an output carries (streams, data of every mimetype, errors)."""
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "stream":
+            text = out.get("text", "")
+            out["text"] = _scrub_text("".join(text) if isinstance(text, list) else str(text), secrets, MAX_TEXT_CHARS)
+        elif kind == "error":
+            out["ename"] = str(out.get("ename", "Error"))[:200]
+            out["evalue"] = _scrub_text(str(out.get("evalue", "")), secrets, MAX_ERROR_CHARS)
+            tb = [str(t) for t in out.get("traceback", [])][-12:]
+            out["traceback"] = [_scrub_text(t, secrets, MAX_ERROR_CHARS) for t in tb]
+        elif kind in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            for key in list(data):
+                value = data[key]
+                if key.startswith("image/"):
+                    if len(str(value)) > 2 * MAX_TEXT_CHARS * 10:
+                        del data[key]
+                    continue
+                if isinstance(value, list):
+                    value = "".join(value)
+                if isinstance(value, str):
+                    data[key] = _scrub_text(value, secrets, MAX_TEXT_CHARS)
+                else:
+                    del data[key]  # JSON payloads: not needed for feedback
 
 
 def scrub_test_cell(cell: NotebookNode, info: CellInfo) -> None:
@@ -122,23 +196,44 @@ class FeedbackWriter:
                                                                  "notebook": "warm-up"}})
 
     def write(self, nb: NotebookNode, resources: dict, lesson: LessonInfo, target: Path) -> Path:
+        body = self.render(nb, resources, lesson)
+        if len(body.encode("utf-8")) > MAX_PAGE_BYTES:  # still too big: only the tests' verdicts
+            lean = copy.deepcopy(nb)
+            for cell in lean.cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if cell.cell_type == "code" and not (meta.get("grade") and not meta.get("solution")):
+                    cell.outputs = []
+            body = self.render(lean, resources, lesson)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+        return target
+
+    def render(self, nb: NotebookNode, resources: dict, lesson: LessonInfo) -> str:
+        """The feedback page: test cells cut back to public, every output scrubbed and sanitised."""
         from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+        from nbconvert.preprocessors.sanitize import SanitizeHTML
         from nbgrader.preprocessors import GetGrades
 
         nb = copy.deepcopy(nb)
         resources = copy.deepcopy(resources)
         resources["config_dir"] = "/nonexistent"  # no custom.css from anyone's ~/.jupyter
+        secrets = hidden_texts(lesson)
+        after_hidden = False
         for cell in nb.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             info = lesson.cells.get(grade_id) if grade_id else None
             if info is not None and info.is_test:
                 scrub_test_cell(cell, info)
+                after_hidden = after_hidden or info.has_hidden_tests
+            elif cell.cell_type == "code" and after_hidden and cell.get("outputs"):
+                cell.outputs = [new_output("stream", name="stdout", text=LATER_NOTE)]
+            if cell.cell_type == "code":
+                scrub_outputs(cell, secrets)
+        nb, resources = SanitizeHTML(config=self.config).preprocess(nb, resources)
         nb, resources = GetGrades(config=self.config).preprocess(nb, resources)
         nb, resources = CSSHTMLHeaderPreprocessor(config=self.config).preprocess(nb, resources)
         body, _ = self.exporter.from_notebook_node(nb, resources=resources)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(body, encoding="utf-8")
-        return target
+        return body
 
 
 def write_problem_page(target: Path, student: str, lesson: str, status: str, detail: str, max_score: float) -> Path:

@@ -96,8 +96,6 @@ class Guard:
     def from_notebook(self, obj) -> bool:
         """True when calling ``obj`` runs code that was not installed with Python or the course."""
         code = _code_of(obj)
-        if code is None and not isinstance(obj, type) and not callable(obj):
-            return False
         if code is None:  # a class or a callable instance: any of its own methods written in the notebook
             cls = obj if isinstance(obj, type) else type(obj)
             for klass in getattr(cls, "__mro__", ())[:-1]:
@@ -282,11 +280,10 @@ class Guard:
             if type(current) is not list or current != saved or any(a is not b for a, b in zip(current, saved,
                                                                                                 strict=False)):
                 tampered.append(f"{label} were changed")
-                if isinstance(getattr(type(holder), attr, None), property) or not hasattr(holder, "_trait_values") \
-                        or attr not in getattr(holder, "_trait_values", {}):
-                    setattr(holder, attr, list(saved))
+                if type(current) is list:
+                    current[:] = saved  # in place: some of these names are properties over the same list
                 else:
-                    holder._trait_values[attr] = list(saved)
+                    setattr(holder, attr, list(saved))
         exceptions, custom_tb = snap["custom_exceptions"]
         if shell.custom_exceptions != exceptions or shell.CustomTB is not custom_tb:
             tampered.append("custom exception handlers were installed")

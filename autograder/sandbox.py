@@ -79,7 +79,8 @@ class Limits:
     tmp_mb: int = 512  # private /tmp; the home directory gets the same
     open_files: int = 1024
     threads: int = 1  # BLAS/OpenMP/PyTorch threads per kernel (1: grades identical for any --workers)
-    output_mb: float = 4.0  # outputs kept per notebook (the rest is dropped, errors always kept)
+    output_mb: float = 4.0  # outputs kept per notebook, every message type counted (errors are cut, never lost)
+    cell_output_mb: float = 1.0  # outputs kept per cell
 
     @property
     def cell_cpu_s(self) -> float:
@@ -310,6 +311,11 @@ class Watchdog(threading.Thread):
             elif cell_cpu > lim.cell_cpu_s + grace or cell_wall > lim.cell_timeout + grace:
                 self.kill("timeout", "a cell kept running after it was interrupted "
                                      f"(limits: {lim.cell_timeout:g} s, {lim.cell_cpu_s:g} CPU s per cell)")
+
+    def interrupt_kernel(self) -> None:
+        """Interrupt the kernel now (a cell that floods the grader with output)."""
+        _, pids = self._sandbox_pids()
+        self._interrupt(pids)
 
     def _interrupt(self, pids: list[int]) -> None:
         if len(pids) > 1:
