@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -203,40 +203,60 @@ def _run_pool(subs: list[Submission], options: GradeOptions, lessons, layers, co
 
         progress = tqdm(total=len(subs), unit="nb", desc=f"grading ({workers} workers)", dynamic_ncols=True)
     results: dict[tuple[str, str], dict] = {}
-    todo = list(subs)
-    attempts = 0
+    initargs = (str(scratch / "template.db"), str(scratch), shared)
+
+    def done(sub: Submission, result: dict) -> None:
+        results[(sub.student, sub.lesson)] = result
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix_str(f"{sub.student}/{sub.lesson}: {result['status']}")
+        if result["status"] != "ok":
+            _say(f"  {sub.student} {sub.lesson}: {result['status']} "
+                 f"({result['score']:g}/{result['max_score']:g}) {result['detail']}"[:300], progress)
+
     try:
-        while todo and attempts < 2:
-            attempts += 1
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                     initargs=(str(scratch / "template.db"), str(scratch), shared)) as pool:
-                futures = {pool.submit(_worker_grade, sub): sub for sub in todo}
-                try:
-                    for future in as_completed(futures):
-                        sub = futures[future]
-                        result = future.result()
-                        results[(sub.student, sub.lesson)] = result
-                        if progress is not None:
-                            progress.update(1)
-                            progress.set_postfix_str(f"{sub.student}/{sub.lesson}: {result['status']}")
-                        if result["status"] != "ok":
-                            _say(f"  {sub.student} {sub.lesson}: {result['status']} "
-                                 f"({result['score']:g}/{result['max_score']:g}) {result['detail']}"[:300], progress)
-                except BrokenProcessPool:
-                    _say("  a worker process died; grading the remaining submissions again", progress)
-            todo = [s for s in todo if (s.student, s.lesson) not in results]
+        todo = list(subs)
+        suspects: list[Submission] = []
+        while todo:  # a crashed worker breaks the pool: its in-flight submissions become suspects
+            crashed = _pool_round(todo, workers, initargs, done)
+            suspects += crashed
+            todo = [s for s in todo if (s.student, s.lesson) not in results and s not in crashed]
+            if crashed:
+                _say(f"  a grading worker died while grading {', '.join(f'{s.student}/{s.lesson}' for s in crashed)}"
+                     "; they are graded again one at a time, the others go on", progress)
+        for sub in suspects:  # alone in a fresh worker: a second crash is that submission's own
+            if not _pool_round([sub], 1, initargs, done):
+                continue
+            done(sub, {
+                "student": sub.student, "lesson": sub.lesson, "origin": sub.origin, "db": "", "status": "error",
+                "detail": "this submission crashed the grading worker twice (once alone); the other "
+                          "submissions were graded", "score": 0.0, "max_score": lessons[sub.lesson].max_score,
+                "seconds": 0.0, "execute_seconds": 0.0, "overhead_seconds": 0.0, "cells": [],
+            })
     finally:
         if progress is not None:
             progress.close()
-    for sub in todo:
-        results[(sub.student, sub.lesson)] = {
-            "student": sub.student, "lesson": sub.lesson, "origin": sub.origin, "db": "", "status": "error",
-            "detail": "the grading worker crashed twice on this submission", "score": 0.0,
-            "max_score": lessons[sub.lesson].max_score, "seconds": 0.0, "execute_seconds": 0.0,
-            "overhead_seconds": 0.0, "cells": [],
-        }
     return [results[(s.student, s.lesson)] for s in subs]
+
+
+def _pool_round(todo: list[Submission], workers: int, initargs: tuple, done) -> list[Submission]:
+    """Grade ``todo`` with at most ``workers`` submissions in flight; return those in flight when a worker died."""
+    ctx = multiprocessing.get_context("fork")
+    pending = list(todo)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=initargs) as pool:
+        running: dict = {}
+        try:
+            while pending or running:
+                while pending and len(running) < workers:
+                    sub = pending.pop(0)
+                    running[pool.submit(_worker_grade, sub)] = sub
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    result = future.result()  # raises BrokenProcessPool when a worker died
+                    done(running.pop(future), result)
+        except BrokenProcessPool:
+            return list(running.values())
+    return []
 
 
 def now_iso() -> str:

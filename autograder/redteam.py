@@ -220,7 +220,8 @@ while time.time() - _start < 120:
     Attack("display_flood", "flood", '''from IPython.display import HTML, display
 for _ in range(400):
     display(HTML("<b>" + "y" * (1 << 20) + "</b>"))''', statuses=("output-limit",)),
-    Attack("huge_error", "flood", '''raise RuntimeError("z" * (40 << 20))''', statuses=("output-limit", "ok", "timeout")),
+    Attack("huge_error", "flood", '''raise RuntimeError("z" * (40 << 20))''',
+           statuses=("output-limit", "ok", "timeout")),
     Attack("html_script", "markup", '''from IPython.display import HTML, Javascript, display
 display(HTML("<script>document.title='pwned'</script><img src=x onerror=alert(1)><b>hi</b>"))
 display(Javascript("alert(2)"))''', statuses=("ok",),
