@@ -12,7 +12,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv lab kernel test test-unit test-lesson release grade grade-check bench lint clean
+.PHONY: help venv lab kernel test test-unit test-lesson release grade grade-check bench lint clean student-kit
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ test-lesson: venv  ## one lesson's nbval + round trip: make test-lesson L=01
 
 release: venv  ## regenerate lessons/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m autograder.release
+
+student-kit: venv  ## a student kit of lessons 01..UNTIL, no answers: dist/seqnlp-student-NN/ + .zip [UNTIL=08]
+	$(BIN)/python -m autograder.studentkit --until $(or $(UNTIL),08)
 
 grade: venv  ## grade a class: make grade SUBMISSIONS=path/to/folder-or.zip [GRADE_ARGS="--lessons 01 --workers 2"]
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=path/to/submissions [GRADE_ARGS=...]" && false)
