@@ -170,6 +170,9 @@ def grade(options: GradeOptions) -> GradeRun:
                                "grade into a new --out folder or pass --fresh") from err
 
         results = _run_pool(subs, options, lessons, layers, config, scratch, out)
+        from .formgrader import save_missing_autograded
+
+        save_missing_autograded(out, subs, results, lessons)  # Formgrader lists every submission
         merge_into(class_db, results)
         rows = export_csv(class_db, out / "grades.csv")
         wall = time.monotonic() - started

@@ -201,6 +201,8 @@ def merge_into(target: Path, results: list[dict]) -> None:
     """
     from nbgrader.api import Gradebook
 
+    from .formgrader import submission_fields
+
     by_db: dict[str, list[dict]] = {}
     for result in results:
         by_db.setdefault(result.get("db") or "", []).append(result)
@@ -211,7 +213,7 @@ def merge_into(target: Path, results: list[dict]) -> None:
                 for r in items:
                     student, lesson = r["student"], r["lesson"]
                     dst.update_or_create_student(student)
-                    dst.update_or_create_submission(lesson, student)
+                    dst.update_or_create_submission(lesson, student, **submission_fields(r))
                     dst_nb = dst.find_submission_notebook(lesson, lesson, student)
                     if src is None:
                         for mine in dst_nb.grades:

@@ -385,6 +385,9 @@ def _grade(sub: Submission, ctx: WorkerContext, lesson: LessonInfo, result: dict
             for s in scores.values():
                 s.score = 0.0
         nb, resources = StrictSaveAutoGrades(scores, config=ctx.config, log=logger).preprocess(nb, resources)
+        from .formgrader import save_autograded
+
+        result["timestamp"] = save_autograded(nb, sub, ctx.out_dir)  # the autograded notebook Formgrader shows
         lap("score")
 
         score, max_score = _submission_score(ctx, sub)

@@ -338,7 +338,9 @@ def nbgrader(args: list[str], root: Path, lesson: str | None = None) -> subproce
 
     With ``lesson``, the kernels nbgrader starts import that lesson's build of ``seqnlp``.
     """
-    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
+    # the course configuration keeps its gradebook in graded/: a scratch course keeps its own
+    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}",
+           f"--CourseDirectory.db_url=sqlite:///{Path(root).resolve() / 'gradebook.db'}"]
     env = lesson_env(lesson, nbgrader_env()) if lesson else nbgrader_env()
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:

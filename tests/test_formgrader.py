@@ -1,0 +1,190 @@
+"""Formgrader sees what the grader wrote: every graded submission, its per-cell scores, manual grading.
+
+A class is graded with ``autograder.grade`` into a course's ``graded/``; a real
+Jupyter server with nbgrader's Formgrader then runs on 127.0.0.1 in that
+course, and the test talks to Formgrader's REST API the way its pages do:
+submissions and their scores, each notebook's cells, the grading page of a
+submission (the autograded notebook), a manual score and a comment set by
+hand. Grading the class again must keep that manual score and comment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from autograder.classgen import solution_sources, submission, write
+from autograder.gradebook import prepare_lessons
+from autograder.sandbox import Limits, detect_layers
+
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("formgrader")]
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE = REPO / "tests" / "fixtures" / "grader" / "course"
+LESSON = "01_tiny"
+BIN = Path(sys.executable).parent
+
+
+def require_sandbox() -> None:
+    layers = detect_layers()
+    if not layers.complete:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)("the sandbox is incomplete here: " + layers.describe())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Formgrader:
+    """A Jupyter server with Formgrader in ``course``, spoken to over HTTP with a token."""
+
+    def __init__(self, course: Path, env: dict[str, str], home: Path):
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(home / "server.log", "w+")
+        cmd = [str(BIN / "jupyter"), "server", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+               f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={course}"]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        self.proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait(self, timeout: float = 150.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"the server exited: {self.output()}"
+            try:
+                if self.request("GET", "/formgrader/api/status") == {"status": True}:
+                    return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"Formgrader did not answer within {timeout:g} s: {self.output()}")
+
+    def request(self, method: str, path: str, body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=60) as reply:
+            text = reply.read().decode()
+        return json.loads(text) if text.lstrip().startswith(("{", "[")) else text
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-4000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def grade_class(class_dir: Path, course: Path) -> None:
+    from autograder.grade import GradeOptions, grade
+
+    grade(GradeOptions(submissions=class_dir, out=course / "graded", source=course / "solutions", workers=2,
+                       progress=False, limits=Limits(cell_timeout=60, notebook_timeout=300)))
+
+
+def test_formgrader_shows_grades_and_keeps_manual_scores(tmp_path):
+    require_sandbox()
+    started = time.monotonic()
+    timings = {}
+    course, home = tmp_path / "course", tmp_path / "home"
+    course.mkdir()
+    home.mkdir()
+    graded = course / "graded"
+    shutil.copytree(COURSE / LESSON, course / "solutions" / LESSON)  # Formgrader lists source folders
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"load_subconfig({str(REPO / 'autograder' / 'nbgrader_config.py')!r})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+    )
+    info = prepare_lessons({LESSON: COURSE / LESSON / f"{LESSON}.ipynb"}, tmp_path / "lesson.db")[LESSON]
+    class_dir = tmp_path / "class"
+    write(submission(info, solution_sources(COURSE / LESSON / f"{LESSON}.ipynb")), class_dir / "ann" / LESSON / f"{LESSON}.ipynb")
+    write(submission(info, {}), class_dir / "bob" / LESSON / f"{LESSON}.ipynb")
+    (class_dir / "eve" / LESSON).mkdir(parents=True)
+    (class_dir / "eve" / LESSON / f"{LESSON}.ipynb").write_text("this is not a notebook")
+    grade_class(class_dir, course)
+    timings["grade"] = round(time.monotonic() - started, 1)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env.update(SEQNLP_GRADED=str(graded), SEQNLP_EXCHANGE=str(tmp_path / "exchange"), HOME=str(home),
+               PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+               JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    (tmp_path / "exchange").mkdir()
+    server = Formgrader(course, env, home)
+    try:
+        server.wait()
+        timings["server start"] = round(time.monotonic() - started - timings["grade"], 1)
+        assert [a["name"] for a in server.request("GET", "/formgrader/api/assignments")] == [LESSON]
+        subs = {s["student"]: s for s in server.request("GET", f"/formgrader/api/submissions/{LESSON}")}
+        assert set(subs) == {"ann", "bob", "eve"}, subs
+        assert all(s["autograded"] for s in subs.values()), subs
+        assert (subs["ann"]["score"], subs["ann"]["max_score"]) == (5, 5)
+        assert subs["bob"]["score"] == 0 and subs["eve"]["score"] == 0
+
+        notebooks = {n["student"]: n for n in server.request("GET", f"/formgrader/api/submitted_notebooks/{LESSON}/{LESSON}")}
+        assert set(notebooks) == {"ann", "bob", "eve"}, notebooks
+        assert notebooks["eve"]["flagged"], "a submission that could not be graded is flagged for a look"
+        cells = {}
+        for student, nb in notebooks.items():
+            grades = server.request("GET", f"/formgrader/api/grades?submission_id={nb['id']}")
+            cells[student] = {g["name"]: (g["auto_score"], g["max_score"]) for g in grades}
+        assert cells["ann"] == {"test_count": (2, 2), "test_normalize": (2, 2), "test_normalize_partial": (1, 1)}, cells
+        assert cells["bob"] == {"test_count": (0, 2), "test_normalize": (0, 2), "test_normalize_partial": (0, 1)}, cells
+
+        page = server.request("GET", f"/formgrader/submissions/{notebooks['ann']['id']}/")
+        assert "test_count" in page and "BEGIN HIDDEN TESTS" in page, "the grading page shows the autograded notebook"
+        eve_page = server.request("GET", f"/formgrader/submissions/{notebooks['eve']['id']}/")
+        assert "invalid-notebook" in eve_page
+
+        # grade by hand: one test cell of bob's, and a comment on his answer
+        [count] = [g for g in server.request("GET", f"/formgrader/api/grades?submission_id={notebooks['bob']['id']}")
+                   if g["name"] == "test_count"]
+        changed = server.request("PUT", f"/formgrader/api/grade/{count['id']}", {"manual_score": 1.5})
+        assert changed["manual_score"] == 1.5 and not changed["needs_manual_grade"], changed
+        [comment] = [c for c in server.request("GET", f"/formgrader/api/comments?submission_id={notebooks['bob']['id']}")
+                     if c["name"] == "ex_count"]
+        server.request("PUT", f"/formgrader/api/comment/{comment['id']}", {"manual_comment": "close: count whole tokens"})
+        assert {s["student"]: s["score"] for s in server.request("GET", f"/formgrader/api/submissions/{LESSON}")}["bob"] == 1.5
+
+        regrade = time.monotonic()
+        grade_class(class_dir, course)
+        timings["regrade"] = round(time.monotonic() - regrade, 1)
+        after = {s["student"]: s for s in server.request("GET", f"/formgrader/api/submissions/{LESSON}")}
+        assert after["bob"]["score"] == 1.5 and after["ann"]["score"] == 5, after
+        kept = server.request("GET", f"/formgrader/api/grade/{count['id']}")
+        assert kept["manual_score"] == 1.5 and kept["auto_score"] == 0, kept
+        note = server.request("GET", f"/formgrader/api/comment/{comment['id']}")
+        assert note["manual_comment"] == "close: count whole tokens", note
+    except AssertionError as err:
+        raise AssertionError(f"{err}\nserver log:\n{server.output()}") from None
+    finally:
+        server.stop()
+    timings["total"] = round(time.monotonic() - started, 1)
+    print("formgrader test seconds: " + json.dumps(timings))
+    rows = (graded / "grades.csv").read_text().splitlines()
+    assert rows == ["student,lesson,score,max_score,status", "ann,01_tiny,5,5,ok", "bob,01_tiny,1.5,5,ok",
+                    "eve,01_tiny,0,5,invalid-notebook"], rows
