@@ -36,7 +36,28 @@ kernel: venv  ## register the `seqnlp` Jupyter kernel and enable the nbgrader ex
 		echo "seqnlp kernel registered; nbgrader extensions enabled"
 
 
-lab: kernel  ## open the course in JupyterLab (headless: make lab LAB_ARGS="--no-browser --port 8888")
+# `make lab` is safe for anyone: no Formgrader (whose Generate button rewrites lessons/), no Create
+# Assignment; Assignment List and Validate only (autograder/student_config/, as on a student's Hub server).
+lab: kernel  ## JupyterLab without the instructor tools (headless: make lab LAB_ARGS="--no-browser --port 8888")
+	@echo "================================================================================"
+	@echo " seqnlp: JupyterLab without Formgrader or Create Assignment."
+	@echo " STUDENTS: work in the student kit, not in this repository (make release and"
+	@echo "   Formgrader rewrite lessons/ here, and your edits there would be lost):"
+	@echo "     make student-kit UNTIL=NN   ->  dist/seqnlp-student-NN/ (and its .zip)"
+	@echo " INSTRUCTORS: make instructor-lab   (Formgrader, Create Assignment, exchange)"
+	@echo "================================================================================"
+	JUPYTER_CONFIG_PATH=$(CURDIR)/autograder/student_config$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH)) \
+		$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS)
+
+.PHONY: instructor-lab
+instructor-lab: kernel  ## the instructor's JupyterLab: Formgrader, Create Assignment, the exchange (docs/GRADING.md)
+	@echo "================================================================================"
+	@echo " seqnlp INSTRUCTOR lab: Nbgrader menu > Formgrader, Create Assignment, Assignment List."
+	@echo " Formgrader's Generate and make release REWRITE lessons/ from solutions/."
+	@echo " Grades: $(or $(SEQNLP_GRADED),graded)/ (make grade; Formgrader reads its gradebook)."
+	@echo " Exchange: $(or $(SEQNLP_EXCHANGE),.exchange)/ (SEQNLP_EXCHANGE=... for a shared one)."
+	@echo " Students get the kit (make student-kit UNTIL=NN), never this repository."
+	@echo "================================================================================"
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS)
 
 test: venv  ## run everything: unit tests, nbval over solutions/, release + autograde round trip
