@@ -43,9 +43,10 @@ from .submissions import NOTEBOOK_MAX_BYTES, Submission
 
 # the order in which a submission's problems decide its status
 STATUS_ORDER = (
-    "invalid-notebook", "tampered", "memory", "processes", "timeout", "kernel-died",
+    "error", "invalid-notebook", "tampered", "memory", "processes", "timeout", "kernel-died",
     "cells-missing", "cells-restored", "output-limit", "ok",
 )
+WATCHDOG_MISSES = 10  # consecutive failed samples (a second unwatched) that make a sandbox degraded
 PROCESS_ERRORS = ("Resource temporarily unavailable", "can't start new thread", "fork")
 
 
@@ -416,6 +417,12 @@ def decide_status(nb, kept, execlog, box: Sandbox, verdict, scores, missing, edi
         problems["tampered"] = "integrity check failed, all points withheld: " + "; ".join(reasons)
     errors = [(i, o) for i, (c, _) in enumerate(kept) for o in c.get("outputs", []) if o.get("output_type") == "error"]
     watchdog = box.watchdog
+    degraded = list(box.degraded)
+    if watchdog.failures >= WATCHDOG_MISSES:
+        degraded.append(f"the watchdog could not sample the sandbox {watchdog.failures} times in a row "
+                        f"({watchdog.last_error})")
+    if degraded:
+        problems["error"] = "a sandbox layer did not hold, the grade cannot be trusted: " + "; ".join(degraded)
     if watchdog.reason:
         problems[watchdog.reason] = f"the sandbox was stopped: {watchdog.detail}"
     for i, out in errors:

@@ -231,6 +231,9 @@ class Watchdog(threading.Thread):
         self._t0 = time.monotonic()
         self._halt = threading.Event()
         self._cpu = 0.0
+        self.failures = 0  # the longest run of samples that raised: the limits were not watched then
+        self._failing = 0
+        self.last_error = ""
 
     # -- called by the executor
     def attach(self, keeper_pid: int) -> None:
@@ -328,8 +331,11 @@ class Watchdog(threading.Thread):
         while not self._halt.wait(self.interval):
             try:
                 self.sample()
-            except Exception:  # never let sampling kill the grader
-                pass
+                self._failing = 0
+            except Exception as err:  # never let sampling kill the grader, never hide that it failed
+                self._failing += 1  # one failed sample can be a process exiting as it is read
+                self.failures = max(self.failures, self._failing)
+                self.last_error = f"{type(err).__name__}: {err}"[:200]
 
 
 class Sandbox:
@@ -352,6 +358,7 @@ class Sandbox:
         self.notebook_name = "submission.ipynb"  # the student's copy, in its home directory
         self.uid = self.gid = slot_uid if slot_uid is not None else sandbox_uid()
         self.watchdog = Watchdog(limits)
+        self.degraded: list[str] = []  # sandbox layers that did not hold for this submission
         self._run_mounted = False
         if os.geteuid() == 0:
             # A small tmpfs, so that the one host directory the sandbox can write to cannot fill the disk.
@@ -359,7 +366,8 @@ class Sandbox:
                 mount("tmpfs", str(self.run_dir), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                       f"size=4m,mode=0700,uid={self.uid},gid={self.gid}")
                 self._run_mounted = True
-            except SandboxSetupError:
+            except SandboxSetupError as err:  # never silently: the submission is not graded in a weaker box
+                self.degraded.append(f"the run directory's size-limited tmpfs could not be mounted ({err})")
                 os.chown(self.run_dir, self.uid, self.gid)
         os.chmod(self.run_dir, 0o700)
 
@@ -507,7 +515,7 @@ _PROBE = r"""
 import json, os, socket, sys, resource
 out = {"uid": os.getuid(), "pid": os.getpid()}
 secret = sys.argv[1]
-out["secret_visible"] = os.path.exists(secret)
+out["secret_visible"] = os.path.exists(secret) or any(os.path.exists(p) for p in sys.argv[3:])
 out["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 try:
     socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2).close()
@@ -539,7 +547,8 @@ def _try_sandbox(mode: str, limits: Limits) -> tuple[dict | None, str]:
         script = box.dir / "probe.py"
         script.write_text(_PROBE)
         spec_files = str(script)
-        argv = [venv_python(), "-I", f"/home/student/{script.name}", str(secret), str(port)]
+        course = [str(REPO_ROOT / "solutions"), str(REPO_ROOT / ".git"), str(REPO_ROOT / "autograder")]
+        argv = [venv_python(), "-I", f"/home/student/{script.name}", str(secret), str(port), *course]
         box.notebook = Path(spec_files)
         box.notebook_name = script.name
         cmd = box.command(argv)
@@ -587,7 +596,8 @@ def _detect(limits: Limits) -> Layers:
                 layers.missing[name] = why
         return layers
     checks = {
-        "filesystem": (not result["secret_visible"], "a host file outside the sandbox was visible"),
+        "filesystem": (not result["secret_visible"],
+                       "a host file outside the sandbox (or the course's solutions/) was visible"),
         "network": (not result["loopback"], "the host's loopback was reachable"),
         "processes": (result["pid"] <= 3 and len(result["pids"]) <= 3, f"saw host processes {result['pids'][:5]}"),
         "user": (

@@ -371,7 +371,7 @@ def test_feedback_never_shows_hidden_tests(graded):
     hidden = ["hidden: empty input", "seven times x", "hidden: one non-zero entry", "BEGIN HIDDEN", "[0.5] * 4"]
     for student in ("alice", "bob", "carol", "tests_edited", "monkeypatch"):
         page = feedback(graded, student)
-        assert 'count(words, "a") == 2' in page, "the public tests are shown"
+        assert 'count(words, "a")) == 2' in page, "the public tests are shown"
         for text in hidden:
             assert text not in page, f"{student}'s feedback shows hidden test text {text!r}"
 
