@@ -78,26 +78,12 @@ def strip_solution(source: str) -> str:
 
 
 def cell_score(cell) -> tuple[float, float]:
-    """``(score, max_score)`` of an executed test cell, as nbgrader decides it.
+    """``(score, max_score)`` of an executed test cell, by the class grader's own rule (:mod:`autograder.scoring`)."""
+    from .scoring import score_test_cell
 
-    An error output, or stderr that is not known noise, scores zero; a number as
-    the last expression is partial credit; anything else is full marks.
-    """
-    max_points = float(nbgrader_meta(cell)["points"])
-    ignore = re.compile(STDERR_IGNORE_PATTERN)
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return 0.0, max_points
-        if output.output_type == "stream" and output.name == "stderr" and not ignore.search(output.text):
-            return 0.0, max_points
-        if output.output_type == "execute_result":
-            text = output.get("data", {}).get("text/plain", "")
-            try:
-                value = float(text)
-            except ValueError:
-                return max_points, max_points
-            return min(max(value, 0.0), max_points), max_points
-    return max_points, max_points
+    status = "error" if any(o.get("output_type") == "error" for o in cell.get("outputs", [])) else "ok"
+    scored = score_test_cell(cell, float(nbgrader_meta(cell)["points"]), status, ignore=STDERR_IGNORE_PATTERN)
+    return scored.score, scored.max_score
 
 
 def cell_error(cell) -> str:

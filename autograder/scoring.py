@@ -13,12 +13,17 @@ grader scores from the outside, with facts the kernel cannot forge alone:
   pattern scores 0;
 * an ``execute_result`` counts only when the cell's own last statement is an
   expression, and only one; anything else is tampering;
-* partial credit is clamped to ``[0, points]``.
+* partial credit is clamped to ``[0, points]`` (nbgrader gives a negative
+  value full marks; here it scores 0).
+
+The release round trip (:mod:`autograder.roundtrip`) scores its test cells
+with the same :func:`score_test_cell`, so the two can never disagree.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
@@ -50,14 +55,19 @@ def partial_value(text: str, points: float) -> tuple[float, str]:
     if value != value:  # NaN
         return 0.0, "partial credit was NaN"
     if value < 0:
-        return points, ""  # what nbgrader does
+        return 0.0, f"partial credit {value:g} is negative (scored 0; nbgrader would give full marks)"
     if value > points:
         return points, f"partial credit {value:g} above the cell's {points:g} points (clamped)"
     return value, ""
 
 
-def score_test_cell(cell: NotebookNode, points: float, status: str | None) -> CellScore:
-    """Score one executed graded test cell; ``status`` is its execute reply (``ok``, ``error``...)."""
+def score_test_cell(cell: NotebookNode, points: float, status: str | None, ignore: str | None = None) -> CellScore:
+    """Score one executed graded test cell; ``status`` is its execute reply (``ok``, ``error``...).
+
+    ``ignore``: a regular expression; stderr outputs it matches are known noise (nbgrader's
+    ``IgnorePattern``, which the class grader applies before scoring).
+    """
+    pattern = re.compile(ignore) if ignore else None
     if status in (None, "not-run", "died"):
         return CellScore(0.0, points, "did not run (the kernel had died or stopped)")
     outputs = cell.get("outputs", [])
@@ -65,6 +75,8 @@ def score_test_cell(cell: NotebookNode, points: float, status: str | None) -> Ce
         if out.get("output_type") == "error":
             return CellScore(0.0, points, f"{out.get('ename', 'Error')}: {str(out.get('evalue', ''))[:200]}")
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            if pattern is not None and pattern.search(str(out.get("text", ""))):
+                continue
             return CellScore(0.0, points, "wrote to stderr: " + str(out.get("text", "")).strip()[:200])
     if status != "ok":
         return CellScore(0.0, points, f"the cell's execution ended with status {status}")
