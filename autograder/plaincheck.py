@@ -23,11 +23,17 @@ with a raw operand, an ``assert``/``if``/``while`` that tests a raw value's
 truth, and any call of a comparison helper (``np.allclose``,
 ``np.testing.*``, ``torch.allclose``, ``torch.testing.assert_close``,
 ``math.isclose``, ...), which student code can replace. A conversion imported
-at the top of the cell stops counting once student code has run (it can
-rebind the cell's globals): import ``seqnlp.checks`` inside the test function.
+at the top of the cell is a global of the notebook, which student code can
+rebind: it counts only at the top level and only until student code runs, and
+never inside a function (reported as ``conversion``). Import ``seqnlp.checks``
+inside the test function.
 
 A finding on a value that is truly trusted is silenced by a comment on its
 line: ``# plain-ok: <reason>``.
+
+What it does not see: values a student function plants in the test's own
+objects by mutating its arguments, and callbacks handed to student code
+through a local helper's parameters.
 
 Command line: ``python -m autograder.plaincheck 01 02`` (all lessons without
 arguments) prints the findings and exits 1 if there are any.

@@ -2,7 +2,8 @@
 
 For each lesson: lessons/ is exactly today's release; nbgrader gives the solution
 full marks and the untouched release zero; every exercise's stub scores zero and
-every mutant in mutants.py loses points.
+every mutant in mutants.py loses points; every graded test cell compares plain values
+(autograder.plaincheck).
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ from autograder.lessons import (
     released_notebook,
     source_notebook,
 )
+from autograder.plaincheck import check_lesson
 from autograder.roundtrip import autograde_notebook, check_mutants, exercises_of, generate_release, parse_mutants
 
 AVAILABLE = available_lessons()
 MIN_MUTANTS_PER_EXERCISE = 3
 
 notebook = pytest.mark.notebook
+
+# Lessons whose test cells are still being converted to seqnlp.checks: the lint runs, a failure is reported as
+# XFAIL, a pass as XPASS. Remove a lesson from here once `python -m autograder.plaincheck NN` is clean.
+PLAIN_VALUES_PENDING = {"05_neural_networks_for_text", "06_recurrent_neural_networks"}
 
 
 def test_only_known_lesson_folders():
@@ -76,6 +82,20 @@ def test_every_exercise_has_mutants(lesson):
         counts[mutant.cell] += 1
     few = {cell: n for cell, n in counts.items() if n < MIN_MUTANTS_PER_EXERCISE}
     assert not few, f"{path}: exercises with fewer than {MIN_MUTANTS_PER_EXERCISE} mutants: {few}"
+
+
+@pytest.mark.parametrize("lesson", [
+    pytest.param(lesson, marks=pytest.mark.xfail(strict=False, reason="test cells not yet converted to seqnlp.checks"))
+    if lesson in PLAIN_VALUES_PENDING else lesson
+    for lesson in AVAILABLE
+])
+def test_tests_compare_plain_values(lesson):
+    findings = check_lesson(lesson)
+    assert not findings, (
+        f"{lesson}: {len(findings)} comparison(s) on a raw student result; convert it with seqnlp.checks inside the "
+        "test function (see docs/GRADING.md, 'Writing tests that can't be fooled'), or, where the value is truly "
+        "trusted, say why with '# plain-ok: <reason>':\n" + "\n".join(f"  {f}" for f in findings[:40])
+    )
 
 
 @notebook
