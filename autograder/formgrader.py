@@ -128,7 +128,11 @@ def save_autograded(nb: NotebookNode, sub, out_dir: Path) -> str | None:
     tests included. nbgrader's files of the submission (if any) go beside it
     and beside the feedback page.
     """
-    _write_notebook(nb, autograded_path(out_dir, sub.student, sub.lesson))
+    path = autograded_path(out_dir, sub.student, sub.lesson)
+    try:
+        _write_notebook(nb, path)
+    except (OSError, ValueError, TypeError):  # never costs the grade: the placeholder replaces it
+        path.unlink(missing_ok=True)
     files = submission_files(sub)
     _write_files(files, autograded_path(out_dir, sub.student, sub.lesson).parent,
                  feedback_dir(out_dir, sub.student, sub.lesson))
@@ -143,14 +147,16 @@ def save_missing_autograded(out_dir: Path, subs: list, results: list[dict], less
     lists the submission with its zero scores and its status (instead of a
     stale notebook from an earlier run, or an offer to autograde it outside
     the sandbox). A result that :func:`save_autograded` handled has a
-    ``timestamp`` key (``None`` when unknown) and is left alone.
+    ``timestamp`` key (``None`` when unknown) and its notebook: it is left alone.
     """
     by_key = {(s.student, s.lesson): s for s in subs}
     for result in results:
         sub = by_key.get((result["student"], result["lesson"]))
-        if sub is None or sub.lesson not in lessons or "timestamp" in result:
+        if sub is None or sub.lesson not in lessons:
             continue
         path = autograded_path(out_dir, sub.student, sub.lesson)
+        if "timestamp" in result and path.is_file():
+            continue
         nb = copy.deepcopy(lessons[sub.lesson].released)
         note = (f"**Not graded: `{result['status']}`.** {result.get('detail', '')}\n\n"
                 f"This is the released lesson, not the submission (`{sub.origin}`): every cell scores zero.")
