@@ -1,20 +1,29 @@
 """Grading one submission, start to finish, inside a worker process.
 
-1. read and validate the notebook (``invalid-notebook`` if it is not one);
-2. put the lesson's nbgrader cells back the way they were released: unknown
-   or duplicated nbgrader metadata is stripped, known cells get the released
-   metadata again, missing ones are re-inserted (``cells-missing``), edited or
-   re-typed locked cells are noted (``cells-restored``); then nbgrader's
-   sanitizing preprocessors (``ClearOutput``, ``OverwriteKernelspec``,
-   ``OverwriteCells``: the gradebook's source, hidden tests included, replaces
-   every locked cell; ``CheckCellMetadata``);
-3. insert integrity probes (:mod:`autograder.probes`) and execute in the
-   sandbox (:mod:`autograder.execution`);
-4. judge the probes, take them out, mark cells that never ran;
-5. nbgrader's ``IgnorePattern`` and ``LimitOutput``, strict scores
-   (:mod:`autograder.scoring`) saved with nbgrader's ``SaveAutoGrades`` into
-   this worker's gradebook;
-6. a status, a one-line detail, feedback HTML and the per-cell report.
+Grading is a short list of named steps (:data:`STEPS`), each a small class
+with one ``run(grading)`` method, composed the way nbgrader composes its
+preprocessors. They pass one :class:`Grading` along and fill in its
+:class:`SubmissionResult`:
+
+``read``      the notebook, or ``invalid-notebook`` (zero, a problem page);
+``sandbox``   the sandbox and its kernel, which boots while the next steps run;
+``restore``   the lesson's nbgrader cells as released: unknown or duplicated
+              metadata stripped, missing cells put back (``cells-missing``),
+              edited or re-typed locked cells noted (``cells-restored``);
+``sanitize``  nbgrader's ``ClearOutput``, ``OverwriteKernelspec``,
+              ``OverwriteCells`` (the gradebook's source, hidden tests
+              included, replaces every locked cell), ``CheckCellMetadata``;
+``guards``    integrity probes (:mod:`autograder.probes`), the kernel guard's
+              arm cell and a hook reset before every test
+              (:mod:`autograder.kernel_guard`);
+``execute``   the notebook in the sandbox (:mod:`autograder.execution`);
+``judge``     the probes' verdict; probes out; tests that never ran marked;
+``score``     nbgrader's ``IgnorePattern`` and ``LimitOutput``, strict scores
+              (:mod:`autograder.scoring`);
+``save``      nbgrader's ``SaveAutoGrades`` into this worker's gradebook, and
+              the autograded notebook for Formgrader;
+``decide``    the status and its one-line detail;
+``feedback``  the student's page (:mod:`autograder.feedback`).
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import logging
 import time
 import traceback
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -258,99 +267,170 @@ def feedback_path(out_dir: Path, sub: Submission) -> Path:
     return out_dir / "feedback" / sub.student / sub.lesson / f"{sub.lesson}.html"
 
 
-def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None = None) -> dict:
-    """Grade ``sub`` into the worker's gradebook; return its report entry."""
-    started = time.monotonic()
-    lesson = ctx.lessons[sub.lesson]
-    notes: list[str] = []
-    result = {
-        "student": sub.student, "lesson": sub.lesson, "origin": sub.origin, "sha256": sub.sha256(),
-        "db": str(ctx.db), "status": "ok", "detail": "", "score": 0.0, "max_score": lesson.max_score,
-        "seconds": 0.0, "execute_seconds": 0.0, "overhead_seconds": 0.0, "kernel_start_seconds": 0.0,
-        "cells": [], "probes": {}, "resources": {}, "restored": {}, "log": notes,
-    }
-    try:
-        _grade(sub, ctx, lesson, result, notes, slot_uid)
-    except Exception as err:  # a bug of ours must not stop the class
-        result.update(status="error", detail=f"the grader failed: {type(err).__name__}: {err}"[:500])
-        notes.append(traceback.format_exc()[-3000:])
+@dataclass
+class SubmissionResult:
+    """What grading one submission found: one entry of report.json (see :meth:`as_dict`)."""
+
+    student: str
+    lesson: str
+    origin: str
+    sha256: str
+    db: str
+    max_score: float
+    status: str = "ok"
+    detail: str = ""
+    score: float = 0.0
+    seconds: float = 0.0
+    execute_seconds: float = 0.0
+    overhead_seconds: float = 0.0
+    kernel_start_seconds: float = 0.0
+    probe_seconds: float = 0.0
+    cells: list = field(default_factory=list)
+    probes: dict = field(default_factory=dict)
+    resets: list = field(default_factory=list)
+    resources: dict = field(default_factory=dict)
+    restored: dict = field(default_factory=dict)
+    phases: dict = field(default_factory=dict)
+    log: list = field(default_factory=list)
+    timestamp: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Finished(Exception):
+    """A step decided the submission's result: the remaining steps are skipped."""
+
+
+@dataclass
+class Grading:
+    """One submission on its way through :data:`STEPS`: what each step reads and leaves for the next."""
+
+    sub: Submission
+    ctx: WorkerContext
+    lesson: LessonInfo
+    result: SubmissionResult
+    slot_uid: int | None = None
+    logger: logging.Logger | None = None
+    nb: NotebookNode | None = None
+    resources: dict = field(default_factory=dict)
+    box: Sandbox | None = None
+    km: object = None
+    missing: list = field(default_factory=list)
+    edited: list = field(default_factory=list)
+    quiet: set = field(default_factory=set)
+    execlog: object = None
+    verdict: object = None
+    kept: list = field(default_factory=list)
+    scores: dict = field(default_factory=dict)
+
+    def preprocess(self, *classes) -> None:
+        """Run nbgrader preprocessors over the notebook, in order."""
+        for cls in classes:
+            self.nb, self.resources = cls(config=self.ctx.config, log=self.logger).preprocess(self.nb, self.resources)
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+class ReadNotebook:
+    """The submission as a v4 notebook; ``invalid-notebook`` (zero, a problem page) if it is not one."""
+
+    name = "read"
+
+    def run(self, g: Grading) -> None:
         try:
-            _zero_submission(ctx, sub)
-        except Exception:
-            result["db"] = ""
-    result["seconds"] = round(time.monotonic() - started, 3)
-    result["overhead_seconds"] = round(result["seconds"] - result["execute_seconds"], 3)
-    return result
+            g.nb = read_notebook(g.sub.path)
+        except InvalidNotebook as err:
+            _zero_submission(g.ctx, g.sub)
+            g.result.status, g.result.detail = "invalid-notebook", f"{g.sub.origin}: {err}"
+            write_problem_page(feedback_path(g.ctx.out_dir, g.sub), g.sub.student, g.sub.lesson,
+                               "invalid-notebook", g.result.detail, g.lesson.max_score)
+            raise Finished from None
 
 
-def _grade(sub: Submission, ctx: WorkerContext, lesson: LessonInfo, result: dict, notes: list[str],
-           slot_uid: int | None) -> None:
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        IgnorePattern,
-        LimitOutput,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
+class StartSandbox:
+    """A sandbox with the lesson's helper package; the kernel boots while the next steps prepare."""
 
-    fb_path = feedback_path(ctx.out_dir, sub)
-    try:
-        nb = read_notebook(sub.path)
-    except InvalidNotebook as err:
-        _zero_submission(ctx, sub)
-        result.update(status="invalid-notebook", detail=f"{sub.origin}: {err}")
-        write_problem_page(fb_path, sub.student, sub.lesson, "invalid-notebook", result["detail"], lesson.max_score)
-        result["max_score"] = lesson.max_score
-        return
+    name = "sandbox"
 
-    logger = _quiet_logger(notes)
-    phases = result.setdefault("phases", {})
-    clock = [time.monotonic()]
+    def run(self, g: Grading) -> None:
+        g.box = Sandbox(g.ctx.layers, g.ctx.limits, notebook=g.sub.path, slot_uid=g.slot_uid,
+                        helper_dir=lesson_build(g.sub.lesson))
+        g.km = start_kernel(g.box)
 
-    def lap(name: str) -> None:
-        now = time.monotonic()
-        phases[name] = round(phases.get(name, 0.0) + now - clock[0], 3)
-        clock[0] = now
 
-    box = Sandbox(ctx.layers, ctx.limits, notebook=sub.path, slot_uid=slot_uid, helper_dir=lesson_build(sub.lesson))
-    try:
-        km = start_kernel(box)  # boots while the notebook is prepared
-        missing, edited, stripped = restore_cells(nb, lesson)
-        result["restored"] = {"missing": missing, "edited": edited, "stripped_metadata": stripped}
+class RestoreCells:
+    """The lesson's nbgrader cells as released (see :func:`restore_cells`), and the gradebook's rows."""
 
+    name = "restore"
+
+    def run(self, g: Grading) -> None:
         from nbgrader.api import Gradebook
 
-        with Gradebook(db_url(ctx.db)) as gb:
-            gb.update_or_create_student(sub.student)
-            gb.update_or_create_submission(sub.lesson, sub.student)
-
-        resources = {
-            "nbgrader": {"db_url": db_url(ctx.db), "assignment": sub.lesson, "notebook": sub.lesson,
-                         "student": sub.student},
-            "metadata": {"path": str(box.dir)},
+        g.missing, g.edited, stripped = restore_cells(g.nb, g.lesson)
+        g.result.restored = {"missing": g.missing, "edited": g.edited, "stripped_metadata": stripped}
+        with Gradebook(db_url(g.ctx.db)) as gb:
+            gb.update_or_create_student(g.sub.student)
+            gb.update_or_create_submission(g.sub.lesson, g.sub.student)
+        g.resources = {
+            "nbgrader": {"db_url": db_url(g.ctx.db), "assignment": g.sub.lesson, "notebook": g.sub.lesson,
+                         "student": g.sub.student},
+            "metadata": {"path": str(g.box.dir)},
         }
-        for cls in (ClearOutput, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
-            nb, resources = cls(config=ctx.config, log=logger).preprocess(nb, resources)
 
-        graded = [c for c in nb.cells if _is_graded_test(c)]
-        probes.insert_probes(nb, graded)
-        locked = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("locked")
+
+class Sanitize:
+    """nbgrader's own steps: clear outputs, the course kernel, locked cells (hidden tests) from the gradebook."""
+
+    name = "sanitize"
+
+    def run(self, g: Grading) -> None:
+        from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, OverwriteCells, OverwriteKernelspec
+
+        g.preprocess(ClearOutput, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
+
+
+class InsertGuards:
+    """Integrity probes around the tests, the guard's arm cell first and a hook reset before every test."""
+
+    name = "guards"
+
+    def run(self, g: Grading) -> None:
+        graded = [c for c in g.nb.cells if _is_graded_test(c)]
+        probes.insert_probes(g.nb, graded)
+        locked = [c for c in g.nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("locked")
                   and not c.metadata["nbgrader"].get("solution")]
-        probes.insert_resets(nb, graded, locked)
-        lap("prepare")
-        graded_index = {i for i, c in enumerate(nb.cells) if _is_graded_test(c) or probes.is_probe(c)}
-        quiet = {i for i, c in enumerate(nb.cells) if probes.is_probe(c)}
-        executor = GradingExecutor(box, graded_index, quiet, config=executor_config(ctx), log=logger)
+        probes.insert_resets(g.nb, graded, locked)
+        g.quiet = {i for i, c in enumerate(g.nb.cells) if probes.is_probe(c)}
+
+
+class Execute:
+    """Run the notebook in the sandbox (:class:`~autograder.execution.GradingExecutor`)."""
+
+    name = "execute"
+
+    def run(self, g: Grading) -> None:
+        graded_index = {i for i, c in enumerate(g.nb.cells) if _is_graded_test(c) or probes.is_probe(c)}
+        executor = GradingExecutor(g.box, graded_index, g.quiet, config=executor_config(g.ctx), log=g.logger)
         with _env(NBGRADER_EXECUTION="autograde"):
-            execlog = executor.run(nb, resources, km=km)
-        lap("execute")
-        runs = execlog.cells
-        verdict = probes.evaluate(nb, runs)
-        paired = [(cell, runs.get(i)) for i, cell in enumerate(nb.cells)]
-        untrusted_after = verdict.untrusted_from
+            g.execlog = executor.run(g.nb, g.resources, km=g.km)
+        g.result.kernel_start_seconds = g.execlog.kernel_start_s
+        g.result.probe_seconds = round(sum(r.seconds for i, r in g.execlog.cells.items() if i in g.quiet), 3)
+
+
+class JudgeProbes:
+    """The probes' and resets' verdict; probes taken out; tests that never ran (or ran untrusted) marked."""
+
+    name = "judge"
+
+    def run(self, g: Grading) -> None:
+        runs = g.execlog.cells
+        g.verdict = probes.evaluate(g.nb, runs)
+        untrusted_after = g.verdict.untrusted_from
         kept = []
-        for i, (cell, run) in enumerate(paired):
+        for i, cell in enumerate(g.nb.cells):
+            run = runs.get(i)
             if probes.is_probe(cell):
                 continue
             if _is_graded_test(cell):
@@ -359,15 +439,24 @@ def _grade(sub: Submission, ctx: WorkerContext, lesson: LessonInfo, result: dict
                 elif untrusted_after is not None and i > untrusted_after:
                     _mark(cell, "Untrusted", "not graded: the kernel stopped responding before this test")
             kept.append((cell, run))
-        nb.cells = [cell for cell, _ in kept]
+        g.kept = kept
+        g.nb.cells = [cell for cell, _ in kept]
+        v = g.verdict
+        g.result.probes = {"checked": v.checked, "tampered": v.tampered, "reasons": v.reasons}
+        g.result.resets = list(dict.fromkeys(v.resets or []))
 
-        for cls in (IgnorePattern, LimitOutput):
-            nb, resources = cls(config=ctx.config, log=logger).preprocess(nb, resources)
 
-        scores: dict[str, CellScore] = {}
-        cells_report = []
+class Score:
+    """nbgrader's ``IgnorePattern`` and ``LimitOutput``, then every test cell scored strictly."""
+
+    name = "score"
+
+    def run(self, g: Grading) -> None:
+        from nbgrader.preprocessors import IgnorePattern, LimitOutput
+
+        g.preprocess(IgnorePattern, LimitOutput)
         executed = 0.0
-        for index, (cell, run) in enumerate(kept):
+        for index, (cell, run) in enumerate(g.kept):
             meta = cell.get("metadata", {}).get("nbgrader", {})
             entry = {"index": index, "grade_id": meta.get("grade_id"), "cell_type": cell.cell_type,
                      "status": run.status if run else ("markdown" if cell.cell_type != "code" else "not-run"),
@@ -376,34 +465,85 @@ def _grade(sub: Submission, ctx: WorkerContext, lesson: LessonInfo, result: dict
                 executed += run.seconds
             if _is_graded_test(cell):
                 scored = score_test_cell(cell, float(meta.get("points", 0)), run.status if run else None)
-                scores[meta["grade_id"]] = scored
+                g.scores[meta["grade_id"]] = scored
                 entry.update(points=scored.score, max_points=scored.max_score, reason=scored.reason)
             if run and run.ename:
                 entry["error"] = run.ename
-            cells_report.append(entry)
-        tampered = verdict.tampered or any(s.tampered for s in scores.values())
-        if tampered:
-            for s in scores.values():
+            g.result.cells.append(entry)
+        g.result.execute_seconds = round(executed, 3)
+        if g.verdict.tampered or any(s.tampered for s in g.scores.values()):
+            for s in g.scores.values():
                 s.score = 0.0
-        nb, resources = StrictSaveAutoGrades(scores, config=ctx.config, log=logger).preprocess(nb, resources)
+
+
+class SaveGrades:
+    """The scores into this worker's gradebook (nbgrader's ``SaveAutoGrades``) and the autograded notebook."""
+
+    name = "save"
+
+    def run(self, g: Grading) -> None:
         from .formgrader import save_autograded
 
-        result["timestamp"] = save_autograded(nb, sub, ctx.out_dir)  # the autograded notebook Formgrader shows
-        lap("score")
+        g.nb, g.resources = StrictSaveAutoGrades(g.scores, config=g.ctx.config, log=g.logger).preprocess(
+            g.nb, g.resources)
+        g.result.timestamp = save_autograded(g.nb, g.sub, g.ctx.out_dir)  # what Formgrader shows
+        g.result.score, g.result.max_score = _submission_score(g.ctx, g.sub)
 
-        score, max_score = _submission_score(ctx, sub)
-        result.update(score=score, max_score=max_score, cells=cells_report,
-                      execute_seconds=round(executed, 3), kernel_start_seconds=execlog.kernel_start_s)
-        result["probes"] = {"checked": verdict.checked, "tampered": verdict.tampered, "reasons": verdict.reasons}
-        result["resources"] = dict(box.watchdog.peak)
-        status, detail = decide_status(nb, kept, execlog, box, verdict, scores, missing, edited)
-        result.update(status=status, detail=detail)
-        if ctx.feedback is not None:
-            ctx.feedback.write(nb, resources, lesson, feedback_path(ctx.out_dir, sub))
-            lap("feedback")
-        result["probe_seconds"] = round(sum(r.seconds for i, r in runs.items() if i in quiet), 3)
+
+class Decide:
+    """The status (worst problem first) and its one-line detail."""
+
+    name = "decide"
+
+    def run(self, g: Grading) -> None:
+        g.result.resources = dict(g.box.watchdog.peak)
+        g.result.status, g.result.detail = decide_status(g.nb, g.kept, g.execlog, g.box, g.verdict, g.scores,
+                                                         g.missing, g.edited)
+
+
+class WriteFeedback:
+    """The student's feedback page: public tests only, every output scrubbed and sanitised."""
+
+    name = "feedback"
+
+    def run(self, g: Grading) -> None:
+        if g.ctx.feedback is not None:
+            g.ctx.feedback.write(g.nb, g.resources, g.lesson, feedback_path(g.ctx.out_dir, g.sub))
+
+
+STEPS = (ReadNotebook(), StartSandbox(), RestoreCells(), Sanitize(), InsertGuards(), Execute(), JudgeProbes(),
+         Score(), SaveGrades(), Decide(), WriteFeedback())
+
+
+def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None = None, steps=STEPS) -> dict:
+    """Grade ``sub`` into the worker's gradebook through ``steps``; return its report entry."""
+    started = time.monotonic()
+    lesson = ctx.lessons[sub.lesson]
+    result = SubmissionResult(student=sub.student, lesson=sub.lesson, origin=sub.origin, sha256=sub.sha256(),
+                              db=str(ctx.db), max_score=lesson.max_score)
+    g = Grading(sub, ctx, lesson, result, slot_uid, logger=_quiet_logger(result.log))
+    try:
+        clock = time.monotonic()
+        for step in steps:
+            step.run(g)
+            now = time.monotonic()
+            result.phases[step.name] = round(now - clock, 3)
+            clock = now
+    except Finished:
+        pass
+    except Exception as err:  # a bug of ours must not stop the class
+        result.status, result.detail = "error", f"the grader failed: {type(err).__name__}: {err}"[:500]
+        result.log.append(traceback.format_exc()[-3000:])
+        try:
+            _zero_submission(ctx, sub)
+        except Exception:
+            result.db = ""
     finally:
-        box.cleanup()
+        if g.box is not None:
+            g.box.cleanup()
+    result.seconds = round(time.monotonic() - started, 3)
+    result.overhead_seconds = round(result.seconds - result.execute_seconds, 3)
+    return result.as_dict()
 
 
 def decide_status(nb, kept, execlog, box: Sandbox, verdict, scores, missing, edited) -> tuple[str, str]:
