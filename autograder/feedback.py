@@ -76,7 +76,11 @@ LATER_NOTE = ("[outputs of your own cells that ran after the first hidden test a
 
 
 def hidden_texts(lesson: LessonInfo) -> list[str]:
-    """The lesson's hidden-test lines worth looking for in outputs (stripped, at least 12 characters)."""
+    """The lesson's hidden-test lines worth looking for in outputs (stripped, at least 12 characters).
+
+    A line that the released notebook shows anyway (a public assert, a demo cell) is no secret.
+    """
+    public = {line.strip() for cell in lesson.released.cells for line in str(cell.get("source", "")).split("\n")}
     found = set()
     for info in lesson.cells.values():
         if not info.is_test:
@@ -84,7 +88,7 @@ def hidden_texts(lesson: LessonInfo) -> list[str]:
         source = info.full_source.split("\n")
         for number in hidden_lines(info.full_source):
             line = source[number - 1].strip()
-            if len(line) >= 12 and BEGIN not in line and END not in line:
+            if len(line) >= 12 and BEGIN not in line and END not in line and line not in public:
                 found.add(line)
     return sorted(found, key=len, reverse=True)
 
