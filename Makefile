@@ -7,7 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
-CELL_TIMEOUT ?= 120
+# nbval's limit per cell: autograder/settings.py (NBVAL_CELL_TIMEOUT), read when a recipe needs it
+CELL_TIMEOUT ?= $(shell $(BIN)/python -c "from autograder.settings import NBVAL_CELL_TIMEOUT as t; print(t)")
 LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)

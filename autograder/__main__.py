@@ -10,14 +10,15 @@ import os
 import sys
 from pathlib import Path
 
-from .settings import CELL_TIMEOUT
-
 
 def _lessons(value: str) -> list[str]:
     return [part for part in value.replace(" ", ",").split(",") if part]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .sandbox import Limits
+
+    d = Limits()  # every limit's default comes from the one Limits object
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade a class's submissions in parallel sandboxes")
@@ -27,14 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lessons", type=_lessons, default=None, help="only these lessons, e.g. 01,03 or 04_word2vec")
     g.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)")
     g.add_argument("--out", type=Path, default=Path("graded"), help="output folder (default: graded/)")
-    g.add_argument("--timeout-cell", type=float, default=float(CELL_TIMEOUT), metavar="S",
-                   help=f"wall-clock seconds per cell (default {CELL_TIMEOUT}); CPU per cell: twice that")
-    g.add_argument("--timeout-notebook", type=float, default=600.0, metavar="S",
-                   help="wall-clock seconds per notebook (default 600); CPU per notebook: twice that")
-    g.add_argument("--memory-mb", type=int, default=4096, metavar="M",
-                   help="memory of all the notebook's processes together, MiB (default 4096)")
-    g.add_argument("--processes", type=int, default=256, metavar="N",
-                   help="processes and threads a notebook may have (default 256)")
+    g.add_argument("--timeout-cell", type=float, default=d.cell_timeout, metavar="S",
+                   help=f"wall-clock seconds per cell (default {d.cell_timeout:g}); CPU per cell: twice that")
+    g.add_argument("--timeout-notebook", type=float, default=d.notebook_timeout, metavar="S",
+                   help=f"wall-clock seconds per notebook (default {d.notebook_timeout:g}); CPU: twice that")
+    g.add_argument("--memory-mb", type=int, default=d.memory_mb, metavar="M",
+                   help=f"memory of all the notebook's processes together, MiB (default {d.memory_mb})")
+    g.add_argument("--processes", type=int, default=d.processes, metavar="N",
+                   help=f"processes and threads a notebook may have (default {d.processes})")
+    g.add_argument("--output-mb", type=float, default=d.output_mb, metavar="M",
+                   help=f"outputs kept per notebook, MiB, every message type counted (default {d.output_mb:g})")
     g.add_argument("--unsafe", action="store_true",
                    help="grade even if a sandbox layer is missing on this machine (student code less isolated)")
     g.add_argument("--fresh", action="store_true", help="start a new gradebook in --out instead of updating it")
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from .grade import GradeOptions, GradingError, grade
 
     limits = Limits(cell_timeout=args.timeout_cell, notebook_timeout=args.timeout_notebook,
-                    memory_mb=args.memory_mb, processes=args.processes)
+                    memory_mb=args.memory_mb, processes=args.processes, output_mb=args.output_mb)
     options = GradeOptions(
         submissions=args.submissions, out=args.out, lessons=args.lessons, workers=max(1, args.workers),
         limits=limits, unsafe=args.unsafe, source=args.source, fresh=args.fresh, progress=not args.no_progress,

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from .lessons import REPO_ROOT
 from .sandbox_exec import MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, SandboxSetupError, mount, umount2
+from .settings import CELL_TIMEOUT
 
 EXEC_SCRIPT = Path(__file__).with_name("sandbox_exec.py")
 GUARD_SCRIPT = Path(__file__).with_name("kernel_guard.py")  # the kernel's main program (hook resets)
@@ -69,7 +70,7 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     """What one submission may use. Times in seconds, sizes in MiB."""
 
-    cell_timeout: float = 60.0  # wall clock per cell (nbgrader's Execute.timeout; the kernel is interrupted)
+    cell_timeout: float = float(CELL_TIMEOUT)  # wall clock per cell (Execute.timeout; the kernel is interrupted)
     cell_cpu: float | None = None  # CPU seconds per cell; default 2 x cell_timeout
     notebook_timeout: float = 600.0  # wall clock for the whole notebook, kernel start included
     notebook_cpu: float | None = None  # CPU seconds for the whole notebook; default 2 x notebook_timeout

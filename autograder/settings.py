@@ -1,7 +1,16 @@
 """Grading settings shared by nbgrader's configuration and the course's own harness."""
 
+# The one source of the course's time limits. Everything else derives from these:
+# nbgrader's configuration (validate, autograde), the round trip's kernels, the
+# class grader's Limits (autograder/sandbox.py) and so its command line, and the
+# Makefile's nbval run (`make test`).
+
 # Seconds a single cell may run while validating or autograding.
 CELL_TIMEOUT = 60
+
+# nbval's limit per cell when `make test` runs every solution notebook: the same
+# cells on a machine shared by two test workers, so twice the grading limit.
+NBVAL_CELL_TIMEOUT = 2 * CELL_TIMEOUT
 
 # nbgrader zeroes a graded cell that writes to stderr. Outputs matching this
 # pattern are only known library noise (Python warnings, TensorFlow/CUDA
