@@ -10,7 +10,6 @@ workers: every kernel gets the same environment, seed and thread count.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -20,7 +19,6 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .lessons import LESSONS, source_notebook
@@ -175,6 +173,9 @@ def grade(options: GradeOptions) -> GradeRun:
         save_missing_autograded(out, subs, results, lessons)  # Formgrader lists every submission
         merge_into(class_db, results)
         rows = export_csv(class_db, out / "grades.csv")
+        from .similarity import similarity_for_run
+
+        similarity_for_run([(s.student, s.lesson, s.path) for s in subs], lessons, out, sources)
         wall = time.monotonic() - started
         run = GradeRun(results, rows, skipped, layers, wall, min(options.workers, max(1, len(subs))),
                        out / "report.json", out / "grades.csv")
@@ -260,11 +261,3 @@ def _pool_round(todo: list[Submission], workers: int, initargs: tuple, done) -> 
         except BrokenProcessPool:
             return list(running.values())
     return []
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def results_json(results: list[dict]) -> str:
-    return json.dumps(results, indent=1, default=str)

@@ -47,7 +47,6 @@ WATCHED_NAMESPACES = (
     "keras", "keras.ops", "sklearn.metrics", "scipy.special", "seqnlp", "numpy.linalg", "numpy.random",
 )
 IGNORED_BUILTINS = frozenset({"_", "__", "___", "input", "raw_input"})  # set per execution by the kernel
-NOTEBOOK_NAMES = ("<ipython-input", "<string>", "<stdin>")
 
 
 class _Refused(RuntimeError):

@@ -268,10 +268,6 @@ def is_probe(cell: NotebookNode) -> bool:
     return PROBE_KEY in cell.get("metadata", {})
 
 
-def remove_probes(nb: NotebookNode) -> None:
-    nb.cells = [cell for cell in nb.cells if not is_probe(cell)]
-
-
 @dataclass
 class ProbeVerdict:
     """What the probes say about one executed notebook."""
