@@ -175,7 +175,11 @@ def grade(options: GradeOptions) -> GradeRun:
         rows = export_csv(class_db, out / "grades.csv")
         from .similarity import similarity_for_run
 
-        similarity_for_run([(s.student, s.lesson, s.path) for s in subs], lessons, out, sources)
+        try:  # a report for the instructor: it must never cost the grades already saved
+            similarity_for_run([(s.student, s.lesson, s.path) for s in subs], lessons, out, sources)
+        except Exception as err:  # noqa: BLE001
+            print(f"warning: the similarity report could not be written ({type(err).__name__}: {err})",
+                  file=sys.stderr)
         wall = time.monotonic() - started
         run = GradeRun(results, rows, skipped, layers, wall, min(options.workers, max(1, len(subs))),
                        out / "report.json", out / "grades.csv")
