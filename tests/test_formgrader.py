@@ -179,6 +179,11 @@ def test_formgrader_shows_grades_and_keeps_manual_scores(tmp_path):
         assert kept["manual_score"] == 1.5 and kept["auto_score"] == 0, kept
         note = server.request("GET", f"/formgrader/api/comment/{comment['id']}")
         assert note["manual_comment"] == "close: count whole tokens", note
+        print("formgrader showed: " + json.dumps({
+            "submissions": {k: [v["score"], v["max_score"], v["autograded"]] for k, v in subs.items()},
+            "cells": cells, "flagged": {k: v["flagged"] for k, v in notebooks.items()},
+            "bob after re-grade": [after["bob"]["score"], kept["auto_score"], kept["manual_score"],
+                                   kept["needs_manual_grade"]]}))
     except AssertionError as err:
         raise AssertionError(f"{err}\nserver log:\n{server.output()}") from None
     finally:
