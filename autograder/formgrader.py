@@ -168,6 +168,14 @@ def save_missing_autograded(out_dir: Path, subs: list, results: list[dict], less
         result["timestamp"] = stamp.isoformat() if stamp is not None else None
 
 
+def formgrader_note(out_dir: Path) -> str:
+    """One line for the grading summary: how to see this run in Formgrader."""
+    out = Path(out_dir).resolve()
+    if out == graded_dir().resolve():
+        return f"  Formgrader (make instructor-lab) shows these grades: {out / 'gradebook.db'}, {out / 'autograded'}"
+    return (f"  Formgrader reads {graded_dir()}: to see this run there, SEQNLP_GRADED={out} make instructor-lab")
+
+
 def submission_fields(result: dict) -> dict:
     """Extra fields of nbgrader's ``SubmittedAssignment`` for a result (its timestamp, when known)."""
     stamp = parse_timestamp(result.get("timestamp"))

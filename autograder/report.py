@@ -71,4 +71,7 @@ def print_summary(run, lessons) -> None:
     lines.append(f"  sandbox: {run.layers.mode}; layers: {', '.join(run.layers.active)}"
                  + (f"; MISSING: {', '.join(run.layers.missing)}" if run.layers.missing else ""))
     lines.append(f"  wrote {run.csv_path}, {run.report_path}, feedback in {run.csv_path.parent / 'feedback'}")
+    from .formgrader import formgrader_note
+
+    lines.append(formgrader_note(run.csv_path.parent))
     print("\n".join(lines), flush=True)
