@@ -11,6 +11,7 @@ nbgrader configuration points both into the grader's output folder
 * ``graded/gradebook.db``: the class gradebook (see :mod:`autograder.gradebook`);
 * ``graded/autograded/<student>/<lesson>/<lesson>.ipynb``: the executed, scored
   notebook, hidden tests included (instructor-only, never sent to students),
+  its HTML sanitised (Formgrader shows it in the instructor's browser),
   written by :func:`save_autograded`; a submission that could not be run at all
   gets the released notebook with a note (:func:`save_missing_autograded`);
 * nbgrader's ``timestamp.txt`` and ``submission_secret.txt`` of a submission
@@ -111,7 +112,21 @@ def _write_files(files: dict[str, str], *folders: Path) -> None:
             (folder / name).write_text(text, encoding="utf-8")
 
 
+def _sanitized(nb: NotebookNode) -> NotebookNode:
+    """A copy whose Markdown and outputs hold no script or active markup.
+
+    Formgrader renders the autograded notebook as HTML in the instructor's
+    browser, logged in to the instructor's Jupyter server: what a student's
+    code displayed must not run there.
+    """
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    nb, _ = SanitizeHTML().preprocess(copy.deepcopy(nb), {})
+    return nb
+
+
 def _write_notebook(nb: NotebookNode, path: Path) -> Path:
+    nb = _sanitized(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with warnings.catch_warnings():

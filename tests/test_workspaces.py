@@ -19,7 +19,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.exchange import DEFAULT_EXCHANGE, EXCHANGE_ENV, ensure_default_exchange, exchange_root
-from autograder.formgrader import HideHiddenTests, autograded_path, graded_dir, released_source
+from autograder.formgrader import HideHiddenTests, autograded_path, graded_dir, released_source, save_autograded
+from autograder.submissions import Submission
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENT_CONFIG = REPO / "autograder" / "student_config"
@@ -156,3 +157,26 @@ def test_generate_feedback_preprocessor_hides_hidden_tests():
     text = nb.cells[2].source + json.dumps([cell.get("outputs", []) for cell in nb.cells])
     assert "BEGIN HIDDEN" not in text and "f(7)" not in text and "fourteen" not in text, text
     assert "a hidden test of this cell failed" in text
+
+
+def test_autograded_copy_is_sanitised_and_keeps_nbgraders_files(tmp_path):
+    folder = tmp_path / "submitted" / "ann" / "01_tiny"
+    folder.mkdir(parents=True)
+    (folder / "01_tiny.ipynb").write_text("{}")
+    (folder / "timestamp.txt").write_text("2026-12-01 23:30:00.000000 UTC")
+    (folder / "submission_secret.txt").write_text("ab" * 64)
+    nb = new_notebook(cells=[
+        new_markdown_cell("hi <script>alert('md')</script>"),
+        new_code_cell("x", outputs=[new_output("display_data", data={
+            "text/html": "<b>ok</b><script>fetch('/api/contents')</script><img src=x onerror=alert(1)>",
+            "text/plain": "ok"})]),
+    ])
+    stamp = save_autograded(nb, Submission("ann", "01_tiny", folder / "01_tiny.ipynb", "ann/01_tiny"), tmp_path / "out")
+    assert stamp == "2026-12-01T23:30:00"
+    written = (tmp_path / "out" / "autograded" / "ann" / "01_tiny" / "01_tiny.ipynb").read_text()
+    assert "<script" not in written and "<img" not in written and "<b>ok</b>" in written, written
+    for where in ("autograded", "feedback"):
+        assert (tmp_path / "out" / where / "ann" / "01_tiny" / "submission_secret.txt").read_text() == "ab" * 64
+    flat = Submission("ann", "01_tiny", tmp_path / "submitted" / "ann_01_tiny.ipynb", "ann_01_tiny.ipynb")
+    (tmp_path / "submitted" / "timestamp.txt").write_text("2020-01-01 00:00:00 UTC")
+    assert save_autograded(nb, flat, tmp_path / "flat") is None, "a flat folder has no nbgrader files"
