@@ -190,6 +190,14 @@ def test_formgrader_shows_grades_and_keeps_manual_scores(tmp_path):
         server.stop()
     timings["total"] = round(time.monotonic() - started, 1)
     print("formgrader test seconds: " + json.dumps(timings))
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded / 'gradebook.db'}") as gb:  # the same, through nbgrader's Gradebook API
+        grade = gb.find_grade("test_count", LESSON, LESSON, "bob")
+        assert (grade.auto_score, grade.manual_score, grade.score) == (0, 1.5, 1.5)
+        assert gb.find_comment("ex_count", LESSON, LESSON, "bob").manual_comment == "close: count whole tokens"
+        assert gb.find_submission_notebook(LESSON, LESSON, "eve").flagged
+        assert not gb.find_submission_notebook(LESSON, LESSON, "ann").flagged
     rows = (graded / "grades.csv").read_text().splitlines()
     assert rows == ["student,lesson,score,max_score,status", "ann,01_tiny,5,5,ok", "bob,01_tiny,1.5,5,ok",
                     "eve,01_tiny,0,5,invalid-notebook"], rows
