@@ -30,10 +30,6 @@ MIN_MUTANTS_PER_EXERCISE = 3
 
 notebook = pytest.mark.notebook
 
-# Lessons whose test cells are still being converted to seqnlp.checks: the lint runs, a failure is reported as
-# XFAIL, a pass as XPASS. Remove a lesson from here once `python -m autograder.plaincheck NN` is clean.
-PLAIN_VALUES_PENDING = {"05_neural_networks_for_text", "06_recurrent_neural_networks"}
-
 
 def test_only_known_lesson_folders():
     for parent in (SOLUTIONS_DIR, LESSONS_DIR):
@@ -84,11 +80,7 @@ def test_every_exercise_has_mutants(lesson):
     assert not few, f"{path}: exercises with fewer than {MIN_MUTANTS_PER_EXERCISE} mutants: {few}"
 
 
-@pytest.mark.parametrize("lesson", [
-    pytest.param(lesson, marks=pytest.mark.xfail(strict=False, reason="test cells not yet converted to seqnlp.checks"))
-    if lesson in PLAIN_VALUES_PENDING else lesson
-    for lesson in AVAILABLE
-])
+@pytest.mark.parametrize("lesson", AVAILABLE)
 def test_tests_compare_plain_values(lesson):
     findings = check_lesson(lesson)
     assert not findings, (
