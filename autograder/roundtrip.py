@@ -6,13 +6,15 @@ For a lesson folder in ``solutions/`` it checks that
 * nbgrader's own autograde gives the solution notebook full marks and the
   untouched released notebook zero (:func:`autograde_notebook`);
 * every wrong implementation in ``solutions/<lesson>/mutants.py`` loses points
-  and every exercise's stub scores zero on its tests (:func:`check_mutants`).
+  and every exercise's stub scores zero on its tests (:func:`check_mutants`);
+* every graded test cell compares plain values, never a student's raw result
+  (:func:`autograder.plaincheck.check_lesson`, a static lint).
 
 The mutant check is cheap: the source notebook runs once in one kernel; each
 wrong implementation is swapped into the live kernel and only the cells from
 its exercise's solution cell to its last test cell run again.
 
-Command line: ``python -m autograder.roundtrip 01`` prints the mutant table.
+Command line: ``python -m autograder.roundtrip 01`` prints the lint's findings and the mutant table.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from nbclient import NotebookClient
 
 from .helperbuild import lesson_env
 from .lessons import REPO_ROOT, released_notebook, resolve_lesson, source_notebook
+from .plaincheck import check_lesson
 from .settings import CELL_TIMEOUT, STDERR_IGNORE_PATTERN
 
 MUTANT_HEADER = re.compile(r"^# %% mutant (?P<cell>[\w.-]+):\s*(?P<name>[\w.-]+)\s*$")
@@ -373,12 +376,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in args:
         lesson = resolve_lesson(name)
         print(f"{lesson}:")
+        for finding in check_lesson(lesson):
+            failed += 1
+            print(f"  RAW {finding}")
         for v in check_mutants(lesson, progress=True):
             ok = {"solution": v.score == v.max_score, "stub": v.score == 0}.get(v.name, v.score < v.max_score)
             failed += not ok
             if not ok:
                 print(f"  FAIL {v.exercise} {v.name}: {v.score:g}/{v.max_score:g} {v.details}")
-    print("all variants behave" if not failed else f"{failed} variant(s) misbehave")
+    print("all variants behave" if not failed else f"{failed} raw comparison(s) or misbehaving variant(s)")
     return 1 if failed else 0
 
 
