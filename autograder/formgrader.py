@@ -155,14 +155,17 @@ def save_autograded(nb: NotebookNode, sub, out_dir: Path) -> str | None:
     return stamp.isoformat() if stamp is not None else None
 
 
+NOT_RUN = ("invalid-notebook", "error")  # statuses whose submission has no graded notebook of this run
+
+
 def save_missing_autograded(out_dir: Path, subs: list, results: list[dict], lessons: dict) -> None:
     """Give every submission this run could not grade (not a notebook, grader error) an autograded notebook.
 
     It is the released lesson with a first cell saying why, so that Formgrader
     lists the submission with its zero scores and its status (instead of a
     stale notebook from an earlier run, or an offer to autograde it outside
-    the sandbox). A result that :func:`save_autograded` handled has a
-    ``timestamp`` key (``None`` when unknown) and its notebook: it is left alone.
+    the sandbox). Also for any result whose notebook is missing for another
+    reason; the others keep what :func:`save_autograded` wrote.
     """
     by_key = {(s.student, s.lesson): s for s in subs}
     for result in results:
@@ -170,7 +173,7 @@ def save_missing_autograded(out_dir: Path, subs: list, results: list[dict], less
         if sub is None or sub.lesson not in lessons:
             continue
         path = autograded_path(out_dir, sub.student, sub.lesson)
-        if "timestamp" in result and path.is_file():
+        if result["status"] not in NOT_RUN and path.is_file():
             continue
         nb = copy.deepcopy(lessons[sub.lesson].released)
         note = (f"**Not graded: `{result['status']}`.** {result.get('detail', '')}\n\n"
