@@ -61,14 +61,14 @@ instructor-lab: kernel  ## the instructor's JupyterLab: Formgrader, Create Assig
 	@echo "================================================================================"
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS)
 
-test: venv  ## run everything: unit tests, nbval over solutions/, release + autograde round trip
+test: kernel  ## run everything: unit tests, nbval over solutions/, release + autograde round trip
 	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) \
 		--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) tests solutions
 
-test-unit: venv  ## only the tests that execute no lesson notebook
+test-unit: kernel  ## only the tests that execute no lesson notebook
 	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) tests -m "not notebook"
 
-test-lesson: venv  ## one lesson's nbval + round trip: make test-lesson L=01
+test-lesson: kernel  ## one lesson's nbval + round trip: make test-lesson L=01
 	@test -n "$(L)" || (echo "usage: make test-lesson L=01" && false)
 	lesson=$$($(BIN)/python -c 'import sys; from autograder.lessons import resolve_lesson; print(resolve_lesson(sys.argv[1]))' $(L)) && \
 	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) --nbval-lax \

@@ -24,6 +24,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
 from .sandbox import Sandbox, venv_python
+from .settings import COURSE_KERNEL
 
 ERROR_CHARS = 4000  # of an error's message, and of each traceback entry
 MAX_ERRORS_PER_CELL = 3  # error outputs kept whole per cell; later ones keep only their first line
@@ -42,7 +43,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def __init__(self, sandbox: Sandbox, **kwargs):
         super().__init__(
-            kernel_name="python3",
+            kernel_name=COURSE_KERNEL,  # its interpreter; the command is the sandbox's (format_kernel_cmd)
             transport="ipc",
             ip=sandbox.ipc_prefix,
             connection_file=sandbox.connection_file,

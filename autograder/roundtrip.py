@@ -37,7 +37,7 @@ from nbclient import NotebookClient
 from .helperbuild import lesson_env
 from .lessons import REPO_ROOT, released_notebook, resolve_lesson, source_notebook
 from .plaincheck import check_lesson
-from .settings import CELL_TIMEOUT, STDERR_IGNORE_PATTERN
+from .settings import CELL_TIMEOUT, COURSE_KERNEL, STDERR_IGNORE_PATTERN
 
 MUTANT_HEADER = re.compile(r"^# %% mutant (?P<cell>[\w.-]+):\s*(?P<name>[\w.-]+)\s*$")
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -185,7 +185,7 @@ class LiveNotebook:
         self.client = NotebookClient(
             copy.deepcopy(nb),
             timeout=timeout,
-            kernel_name="python3",
+            kernel_name=COURSE_KERNEL,
             allow_errors=True,
             interrupt_on_timeout=True,
             resources={"metadata": {"path": str(workdir)}},

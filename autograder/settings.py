@@ -5,6 +5,11 @@
 # class grader's Limits (autograder/sandbox.py) and so its command line, and the
 # Makefile's nbval run (`make test`).
 
+# The one kernel of the course: `make kernel` registers it (from the course's venv), every notebook
+# declares it, and nbval, nbgrader, the round trip and the grader run it.
+COURSE_KERNEL = "seqnlp"
+COURSE_KERNEL_DISPLAY = "Python 3 (seqnlp)"
+
 # Seconds a single cell may run while validating or autograding.
 CELL_TIMEOUT = 60
 
