@@ -229,14 +229,21 @@ class Guard:
         return {k: v for k, v in namespace.items() if callable(v)}
 
     # ------------------------------------------------------------------ reset
-    def reset(self, nonce: str, names: list[str] | tuple = (), modules: dict | None = None) -> None:
-        """Put every hook back; raise the verdict (always an ``AssertionError`` that carries ``nonce``)."""
+    def reset(self, nonce: str, names: list[str] | tuple = (), modules: dict | None = None,
+              defined: list[str] | tuple = (), cell_file: str | None = None) -> None:
+        """Put every hook back; raise the verdict (always an ``AssertionError`` that carries ``nonce``).
+
+        After a test cell, ``defined`` are the functions and classes that cell defines and
+        ``cell_file`` the file name the kernel compiled it under: each must still be the test's own.
+        """
         tampered: list[str] = []
         benign: list[str] = []
         if not self._snap:
             raise AssertionError(f"{nonce} integrity: the guard was never armed")
         try:
             self._reset(tampered, benign, list(names), dict(modules or {}))
+            if cell_file:
+                self._check_helpers(tampered, list(defined), cell_file)
         except BaseException as err:  # noqa: BLE001 - report, never hide
             tampered.append(f"the reset itself failed ({type(err).__name__}: {str(err)[:120]})")
         refused, self.refused[:] = list(self.refused), []
@@ -246,6 +253,23 @@ class Guard:
         if benign:
             raise AssertionError(f"{nonce} ok; reset: " + ", ".join(dict.fromkeys(benign))[:600])
         raise AssertionError(f"{nonce} ok")
+
+    def _check_helpers(self, tampered: list[str], defined: list[str], cell_file: str) -> None:
+        """The test cell's helpers must still be functions compiled from that cell."""
+        import os
+
+        user_ns = self.shell.user_ns
+        for name in defined:
+            value = user_ns.get(name, _MISSING)
+            if isinstance(value, type):
+                codes = [c for c in (_code_of(v) for v in vars(value).values()) if c is not None]
+                if not codes:
+                    continue  # a class without methods of its own: nothing to compare
+            else:
+                code = _code_of(value) if value is not _MISSING else None
+                codes = [code] if code is not None else [None]
+            if not codes or any(c is None or os.path.basename(c.co_filename) != cell_file for c in codes):
+                tampered.append(f"the tests' own {name} was rebound while they ran")
 
     def _reset(self, tampered: list[str], benign: list[str], names: list[str], modules: dict) -> None:
         import builtins

@@ -199,6 +199,24 @@ def names_read(source: str) -> set[str]:
     return loads - stores
 
 
+def names_defined(source: str) -> set[str]:
+    """Functions and classes a cell defines at its top level (a test cell's helpers)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def cell_file_name(source: str) -> str:
+    """The file name the kernel compiles a cell under (ipykernel: a hash of its source), without its folder."""
+    from ipykernel.compiler import get_tmp_hash_seed, murmur2_x86
+
+    return f"{murmur2_x86(source, get_tmp_hash_seed())}.py"
+
+
 def module_aliases(source: str) -> dict[str, str]:
     """``{alias: module}`` for the plain ``import`` statements of a (locked) cell."""
     import ast
@@ -221,7 +239,7 @@ def module_aliases(source: str) -> dict[str, str]:
 
 def insert_resets(nb: NotebookNode, graded: list[NotebookNode], trusted: list[NotebookNode],
                   seed: int | None = None) -> None:
-    """An arm cell first, and a reset cell right before every graded test cell.
+    """An arm cell first, and a reset cell right before and right after every graded test cell.
 
     ``trusted`` are the cells whose source the grader restored (locked cells):
     the modules they import under a name are what the tests may read by that name.
@@ -240,6 +258,12 @@ def insert_resets(nb: NotebookNode, graded: list[NotebookNode], trusted: list[No
             names = sorted(read & builtin_names)
             modules = {a: m for a, m in sorted(aliases.items()) if a in read}
             cells.append(_guard_cell(rng, "reset", f", {names!r}, {modules!r}"))
+            cells.append(cell)
+            # after the test: were its own helpers, or the builtins it reads, rebound while it ran?
+            defined = sorted(names_defined(cell.source))
+            cells.append(_guard_cell(rng, "reset", f", {names!r}, {modules!r}, {defined!r}, "
+                                                   f"{cell_file_name(cell.source)!r}"))
+            continue
         cells.append(cell)
         if id(cell) in trusted_ids and cell.cell_type == "code":
             aliases.update(module_aliases(cell.source))

@@ -46,6 +46,7 @@ class Attack:
     statuses: tuple[str, ...] = ("tampered",)
     honest_points: bool = False  # answers are the real solutions (leak attacks): full marks are earned
     lookalike: bool = False  # answers are functions returning look-alike values, not the stubs
+    midtest: bool = False  # ... which also rebind the tests' names while the tests run
     where: str = "first"  # "first": after the first solution cell; "last": after the last one
     extra: Callable[[NotebookNode], None] | None = field(default=None, repr=False)
 
@@ -199,6 +200,7 @@ numpy.isclose = lambda *a, **k: True
 numpy.array_equal = lambda *a, **k: True'''),
     # --- look-alike values
     Attack("lookalike", "values", ALWAYS, statuses=("ok", "tampered"), lookalike=True),
+    Attack("midtest_rebind", "values", "", statuses=("tampered",), midtest=True),
     # --- leaks of the hidden tests (honest answers: the points are earned, the feedback must not leak)
     Attack("history_leak", "leak", '''ip = get_ipython()
 print("\\n".join(ip.user_ns.get("In", [])))
@@ -251,6 +253,31 @@ def defined_names(source: str) -> list[tuple[str, str]]:
     return out
 
 
+MIDTEST = '''
+def _rebind_while_tested():
+    """Called by the tests: rebind what they read (builtins, their own helpers) while they run."""
+    import sys
+    g = sys._getframe(1).f_globals
+    yes = lambda *a, **k: True
+    for name in ("abs", "all", "any", "bool", "isinstance", "len", "float", "int", "max", "min", "sum", "round"):
+        g[name] = yes
+    for name, value in list(g.items()):
+        if name.startswith("_") and callable(value) and not name.startswith("__") and name != "_rebind_while_tested":
+            g[name] = yes
+'''
+
+
+def midtest_answers(solutions: dict[str, str]) -> dict[str, str]:
+    """Look-alike answers that, every time a test calls them, rebind the names the test reads."""
+    out = {}
+    for gid, source in lookalike_answers(solutions).items():
+        out[gid] = source.replace("    return _Always()", "    _rebind_while_tested()\n    return _Always()")
+        out[gid] = MIDTEST + out[gid].replace(
+            "    def __init__(self, *args, **kwargs):\n        pass",
+            "    def __init__(self, *args, **kwargs):\n        _rebind_while_tested()")
+    return out
+
+
 def lookalike_answers(solutions: dict[str, str]) -> dict[str, str]:
     """Every name a solution cell defines, returning (or being) a look-alike object."""
     out = {}
@@ -269,6 +296,8 @@ def attack_notebook(attack: Attack, lesson: LessonInfo, solutions: dict[str, str
     """The lesson's released notebook with the attack's answers and hostile cell."""
     if attack.honest_points:
         answers = dict(solutions)
+    elif attack.midtest:
+        answers = midtest_answers(solutions)
     elif attack.lookalike:
         answers = lookalike_answers(solutions)
     else:
@@ -277,7 +306,7 @@ def attack_notebook(attack: Attack, lesson: LessonInfo, solutions: dict[str, str
     order = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
     if order:
         at = (order[0] if attack.where == "first" else order[-1]) + 1
-        nb.cells.insert(at, new_code_cell(attack.code if not attack.lookalike else "pass"))
+        nb.cells.insert(at, new_code_cell("pass" if attack.lookalike or attack.midtest else attack.code))
     if attack.extra is not None:
         attack.extra(nb)
     return nb

@@ -100,9 +100,11 @@ def test_reset_cells_name_what_the_next_test_reads():
     nb = new_notebook(cells=[setup, new_code_cell("def f(x): return x"), test])
     probes.insert_resets(nb, [test], [setup], seed=1)
     kinds = [c.metadata.get(probes.PROBE_KEY, {}).get("kind") for c in nb.cells]
-    assert kinds == ["arm", None, None, "reset", None]
+    assert kinds == ["arm", None, None, "reset", None, "reset"]
     reset = nb.cells[3].source
     assert "['len']" in reset and "{'np': 'numpy'}" in reset
+    after = nb.cells[5].source
+    assert probes.cell_file_name(test.source) in after and after.count("[") >= 3
 
 
 # --------------------------------------------------------------------------- status
