@@ -63,7 +63,7 @@ instructor-lab: kernel  ## the instructor's JupyterLab: Formgrader, Create Assig
 
 test: kernel  ## run everything: unit tests, nbval over solutions/, release + autograde round trip
 	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) \
-		--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) tests solutions
+		--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) --durations=15 tests solutions
 
 test-unit: kernel  ## only the tests that execute no lesson notebook
 	SEQNLP_MODE=fast $(BIN)/python -m pytest -n $(JOBS) tests -m "not notebook"

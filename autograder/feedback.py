@@ -80,7 +80,7 @@ def hidden_texts(lesson: LessonInfo) -> list[str]:
 
     A line that the released notebook shows anyway (a public assert, a demo cell) is no secret.
     """
-    public = {line.strip() for cell in lesson.released.cells for line in str(cell.get("source", "")).split("\n")}
+    public = "\n".join(" ".join(str(cell.get("source", "")).split()) for cell in lesson.released.cells)
     found = set()
     for info in lesson.cells.values():
         if not info.is_test:
@@ -88,7 +88,7 @@ def hidden_texts(lesson: LessonInfo) -> list[str]:
         source = info.full_source.split("\n")
         for number in hidden_lines(info.full_source):
             line = source[number - 1].strip()
-            if len(line) >= 12 and BEGIN not in line and END not in line and line not in public:
+            if len(line) >= 12 and BEGIN not in line and END not in line and " ".join(line.split()) not in public:
                 found.add(line)
     return sorted(found, key=len, reverse=True)
 

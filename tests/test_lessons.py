@@ -24,6 +24,7 @@ from autograder.lessons import (
 )
 from autograder.plaincheck import check_lesson
 from autograder.roundtrip import autograde_notebook, check_mutants, exercises_of, generate_release, parse_mutants
+from autograder.settings import COURSE_KERNEL
 
 AVAILABLE = available_lessons()
 MIN_MUTANTS_PER_EXERCISE = 3
@@ -64,7 +65,7 @@ def test_release_has_no_solutions_or_outputs(lesson):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, f"{path} has executed outputs"
-    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path}: kernelspec must be python3"
+    assert nb.metadata.get("kernelspec", {}).get("name") == COURSE_KERNEL, f"{path}: kernelspec must be {COURSE_KERNEL}"
 
 
 @pytest.mark.parametrize("lesson", AVAILABLE)
