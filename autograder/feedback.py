@@ -137,6 +137,27 @@ def scrub_outputs(cell: NotebookNode, secrets: list[str]) -> None:
                     del data[key]  # JSON payloads: not needed for feedback
 
 
+def scrub_for_students(nb: NotebookNode, lesson: LessonInfo) -> None:
+    """Everything a student may see of a graded notebook, in place: public tests, scrubbed outputs.
+
+    Test cells are cut back to their released source; the outputs of the student's own cells after
+    the first hidden test are replaced by a note; every output is capped and loses every line that
+    quotes a hidden test. (HTML sanitising comes after, with nbconvert's ``SanitizeHTML``.)
+    """
+    secrets = hidden_texts(lesson)
+    after_hidden = False
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        info = lesson.cells.get(grade_id) if grade_id else None
+        if info is not None and info.is_test:
+            scrub_test_cell(cell, info)
+            after_hidden = after_hidden or info.has_hidden_tests
+        elif cell.cell_type == "code" and after_hidden and cell.get("outputs"):
+            cell.outputs = [new_output("stream", name="stdout", text=LATER_NOTE)]
+        if cell.cell_type == "code":
+            scrub_outputs(cell, secrets)
+
+
 def scrub_test_cell(cell: NotebookNode, info: CellInfo) -> None:
     """Public source only; outputs that cannot reveal the hidden tests."""
     hidden = hidden_lines(info.full_source)
@@ -221,18 +242,7 @@ class FeedbackWriter:
         nb = copy.deepcopy(nb)
         resources = copy.deepcopy(resources)
         resources["config_dir"] = "/nonexistent"  # no custom.css from anyone's ~/.jupyter
-        secrets = hidden_texts(lesson)
-        after_hidden = False
-        for cell in nb.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            info = lesson.cells.get(grade_id) if grade_id else None
-            if info is not None and info.is_test:
-                scrub_test_cell(cell, info)
-                after_hidden = after_hidden or info.has_hidden_tests
-            elif cell.cell_type == "code" and after_hidden and cell.get("outputs"):
-                cell.outputs = [new_output("stream", name="stdout", text=LATER_NOTE)]
-            if cell.cell_type == "code":
-                scrub_outputs(cell, secrets)
+        scrub_for_students(nb, lesson)
         nb, resources = SanitizeHTML(config=self.config).preprocess(nb, resources)
         nb, resources = GetGrades(config=self.config).preprocess(nb, resources)
         nb, resources = CSSHTMLHeaderPreprocessor(config=self.config).preprocess(nb, resources)

@@ -34,11 +34,11 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
-from nbformat.v4 import new_markdown_cell, new_output
+from nbformat.v4 import new_markdown_cell
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
-from .feedback import LATER_NOTE, hidden_texts, scrub_outputs, scrub_test_cell
+from .feedback import scrub_for_students
 from .gradebook import CellInfo, LessonInfo
 from .lessons import REPO_ROOT
 
@@ -248,16 +248,6 @@ class HideHiddenTests(NbGraderPreprocessor):
         from nbconvert.preprocessors.sanitize import SanitizeHTML
 
         lesson = lesson_of(nb, resources.get("nbgrader", {}).get("assignment", ""))
-        secrets = hidden_texts(lesson)
-        after_hidden = False
-        for cell in nb.cells:
-            info = lesson.cells.get(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or "")
-            if info is not None and info.is_test:
-                scrub_test_cell(cell, info)
-                after_hidden = after_hidden or info.has_hidden_tests
-            elif cell.cell_type == "code" and after_hidden and cell.get("outputs"):
-                cell.outputs = [new_output("stream", name="stdout", text=LATER_NOTE)]
-            if cell.cell_type == "code":
-                scrub_outputs(cell, secrets)
+        scrub_for_students(nb, lesson)
         resources["config_dir"] = "/nonexistent"  # no custom.css from anyone's ~/.jupyter
         return SanitizeHTML(config=self.config).preprocess(nb, resources)

@@ -19,26 +19,12 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
+from autograder.kernelmeta import kernel_language_info
 from autograder.lessons import LESSONS, released_notebook, source_notebook
 from autograder.settings import COURSE_KERNEL, COURSE_KERNEL_DISPLAY
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [p for lesson in LESSONS for p in (source_notebook(lesson), released_notebook(lesson)) if p.is_file()]
-
-
-def _kernel_language_info() -> dict:
-    from jupyter_client.manager import start_new_kernel
-
-    km, kc = start_new_kernel(kernel_name=COURSE_KERNEL)
-    try:
-        msg_id = kc.kernel_info()
-        reply = kc.get_shell_msg(timeout=60)
-        while reply["parent_header"].get("msg_id") != msg_id:
-            reply = kc.get_shell_msg(timeout=60)
-        return reply["content"]["language_info"]
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_the_course_kernel_is_registered_from_the_course_interpreter():
@@ -57,7 +43,7 @@ def test_notebooks_declare_the_course_kernel(path):
 
 
 def test_language_info_is_what_the_kernel_reports():
-    info = _kernel_language_info()
+    info = kernel_language_info()
     minor = ".".join(info["version"].split(".")[:2])  # another 3.11.x patch release is the same course
     for path in NOTEBOOKS:
         stored = dict(nbformat.read(path, as_version=4).metadata.get("language_info", {}))
