@@ -519,28 +519,34 @@ def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None =
     """Grade ``sub`` into the worker's gradebook through ``steps``; return its report entry."""
     started = time.monotonic()
     lesson = ctx.lessons[sub.lesson]
-    result = SubmissionResult(student=sub.student, lesson=sub.lesson, origin=sub.origin, sha256=sub.sha256(),
-                              db=str(ctx.db), max_score=lesson.max_score)
-    g = Grading(sub, ctx, lesson, result, slot_uid, logger=_quiet_logger(result.log))
-    try:
-        clock = time.monotonic()
-        for step in steps:
-            step.run(g)
-            now = time.monotonic()
-            result.phases[step.name] = round(now - clock, 3)
-            clock = now
-    except Finished:
-        pass
-    except Exception as err:  # a bug of ours must not stop the class
-        result.status, result.detail = "error", f"the grader failed: {type(err).__name__}: {err}"[:500]
-        result.log.append(traceback.format_exc()[-3000:])
+    for attempt in (1, 2):
+        result = SubmissionResult(student=sub.student, lesson=sub.lesson, origin=sub.origin, sha256=sub.sha256(),
+                                  db=str(ctx.db), max_score=lesson.max_score)
+        g = Grading(sub, ctx, lesson, result, slot_uid, logger=_quiet_logger(result.log))
+        retry = False
         try:
-            _zero_submission(ctx, sub)
-        except Exception:
-            result.db = ""
-    finally:
-        if g.box is not None:
-            g.box.cleanup()
+            clock = time.monotonic()
+            for step in steps:
+                step.run(g)
+                now = time.monotonic()
+                result.phases[step.name] = round(now - clock, 3)
+                clock = now
+        except Finished:
+            pass
+        except Exception as err:  # a bug of ours must not stop the class
+            # a kernel that dies before its first reply has run no student code: the machine's fault, once
+            retry = attempt == 1 and "before replying to kernel_info" in str(err)
+            result.status, result.detail = "error", f"the grader failed: {type(err).__name__}: {err}"[:500]
+            result.log.append(traceback.format_exc()[-3000:])
+            try:
+                _zero_submission(ctx, sub)
+            except Exception:
+                result.db = ""
+        finally:
+            if g.box is not None:
+                g.box.cleanup()
+        if not retry:
+            break
     result.seconds = round(time.monotonic() - started, 3)
     result.overhead_seconds = round(result.seconds - result.execute_seconds, 3)
     return result.as_dict()
