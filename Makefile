@@ -13,7 +13,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: redteam help venv lab kernel test test-unit test-lesson release grade grade-check bench lint clean student-kit
+.PHONY: mutation redteam help venv lab kernel test test-unit test-lesson release grade grade-check bench lint clean student-kit
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ grade-check: venv  ## say which sandbox layers this machine provides for grading
 
 bench: venv  ## full-mode benchmarks -> benchmarks/RESULTS.md (hours on a CPU): make bench [BENCH_ARGS="--only 08"]
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+mutation: kernel  ## every generated mutant of every lesson -> benchmarks/results/mutation.md (make test runs a sample)
+	SEQNLP_MODE=fast $(BIN)/python -m autograder.mutation --report $(MUTATION_ARGS)
 
 redteam: venv  ## every attack of autograder/redteam.py on lessons 01, 04, 08 -> benchmarks/results/redteam.md (~30 min)
 	$(BIN)/python -m autograder.redteam $(REDTEAM_ARGS)

@@ -55,9 +55,9 @@ from pathlib import Path
 import nbformat
 
 from .lessons import REPO_ROOT, available_lessons, released_notebook, resolve_lesson, source_notebook
+from .roundtrip import MUTANT_TIMEOUT
 
 EQUIVALENT_LINE = re.compile(r"^(?P<exercise>[\w.-]+)\s+(?P<id>[a-z]+-[0-9a-f]{8})\s*:\s*(?P<reason>\S.*)$")
-MUTANT_TIMEOUT = 20  # seconds per cell while a mutant runs: a mutant that loops is caught by the timeout
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 
 CATCH_TARGET = 0.95  # of the non-equivalent generated mutants, per exercise, by all tests
@@ -516,7 +516,8 @@ def _score(live, ex, source: str, test_sources: dict[int, str] | None, nb, detai
 
 def table(reports: list[LessonReport]) -> str:
     lines = [
-        "| lesson | exercise | generated | equivalent | caught | caught % | hand-written | public-only caught (all mutants) |",
+        "| lesson | exercise | generated | equivalent | caught | caught % | hand-written"
+        " | public-only caught (all mutants) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for rep in reports:

@@ -39,6 +39,8 @@ from .lessons import REPO_ROOT, released_notebook, resolve_lesson, source_notebo
 from .plaincheck import check_lesson
 from .settings import CELL_TIMEOUT, COURSE_KERNEL, STDERR_IGNORE_PATTERN
 
+MUTANT_TIMEOUT = 20  # seconds per cell while a wrong implementation runs
+
 MUTANT_HEADER = re.compile(r"^# %% mutant (?P<cell>[\w.-]+):\s*(?P<name>[\w.-]+)\s*$")
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
@@ -170,7 +172,9 @@ class Variant:
 
     @property
     def kind(self) -> str:
-        return self.name if self.name in ("solution", "stub") else "mutant"
+        if self.name in ("solution", "stub"):
+            return self.name
+        return "generated" if self.name.startswith("gen:") else "mutant"
 
 
 class LiveNotebook:
@@ -206,12 +210,18 @@ class LiveNotebook:
 
 
 def check_mutants(
-    lesson: str, progress: bool = False, source: Path | None = None, released: Path | None = None
+    lesson: str,
+    progress: bool = False,
+    source: Path | None = None,
+    released: Path | None = None,
+    generated_sample: int = 0,
 ) -> list[Variant]:
     """Score the solution, the stub and every mutant of every exercise of ``lesson``.
 
-    Returns one :class:`Variant` per (exercise, implementation); the caller
-    decides what passes (see ``tests/test_lessons.py``).
+    With ``generated_sample``, that many of each exercise's generated mutants
+    (:mod:`autograder.mutation`, a fixed sample, equivalent ones left out) run too,
+    named ``gen:<id>``. Returns one :class:`Variant` per (exercise, implementation);
+    the caller decides what passes (see ``tests/test_lessons.py``).
     """
     lesson = resolve_lesson(lesson)
     path = source or source_notebook(lesson)
@@ -225,6 +235,9 @@ def check_mutants(
         raise RoundTripError(f"{mutants_file}: mutants for unknown solution cells {stray}; known: {sorted(known)}")
 
     stubs = released_sources(released or released_notebook(lesson))
+    generated = []
+    if generated_sample and source is None:
+        generated = _generated_sample(lesson, nb, exercises, generated_sample)
     results: list[Variant] = []
     with tempfile.TemporaryDirectory(prefix=f"roundtrip-{lesson}-") as tmp:
         workdir = Path(tmp) / lesson
@@ -244,6 +257,8 @@ def check_mutants(
                 stub = stubs.get(ex.grade_id, strip_solution(nb.cells[ex.solution_index].source))
                 variants = [("stub", stub)]
                 variants += [(m.name, m.source) for m in mutants if m.cell == ex.grade_id]
+                variants += [(m.name, m.source) for m in generated if m.exercise == ex.grade_id]
+                live.client.timeout = MUTANT_TIMEOUT  # a mutant that loops is caught by the timeout
                 for name, source in variants:
                     started = time.perf_counter()
                     tests = _rerun_block(live, ex, source)
@@ -254,8 +269,20 @@ def check_mutants(
                             f"  ({time.perf_counter() - started:.1f}s)",
                             flush=True,
                         )
+                live.client.timeout = CELL_TIMEOUT
                 _rerun_block(live, ex, None)  # restore the real solution and the state its block builds
     return results
+
+
+def _generated_sample(lesson: str, nb, exercises: list[Exercise], per_exercise: int) -> list:
+    from .mutation import generate_mutants, read_equivalents, sample
+
+    equivalent = read_equivalents(lesson)
+    out = []
+    for ex in exercises:
+        mutants = generate_mutants(nb.cells[ex.solution_index].source, ex.grade_id)
+        out += sample([m for m in mutants if (ex.grade_id, m.id) not in equivalent], per_exercise)
+    return out
 
 
 def defined_names(source: str) -> list[str]:

@@ -28,6 +28,7 @@ from autograder.settings import COURSE_KERNEL
 
 AVAILABLE = available_lessons()
 MIN_MUTANTS_PER_EXERCISE = 3
+GENERATED_SAMPLE = 3  # generated mutants per exercise in make test (a fixed sample; make mutation runs them all)
 
 notebook = pytest.mark.notebook
 
@@ -110,7 +111,7 @@ def test_nbgrader_gives_untouched_release_zero(lesson, tmp_path):
 @notebook
 @pytest.mark.parametrize("lesson", AVAILABLE)
 def test_stubs_score_zero_and_mutants_lose_points(lesson):
-    variants = check_mutants(lesson)
+    variants = check_mutants(lesson, generated_sample=GENERATED_SAMPLE)
     problems = []
     for v in variants:
         if v.kind == "solution" and v.score != v.max_score:
@@ -119,5 +120,11 @@ def test_stubs_score_zero_and_mutants_lose_points(lesson):
             problems.append(f"stub of {v.exercise} earns {v.score:g}/{v.max_score:g}: a test passes on the stub")
         elif v.kind == "mutant" and v.score >= v.max_score:
             problems.append(f"mutant {v.exercise}:{v.name} keeps full marks: the tests do not catch it")
+        elif v.kind == "generated" and v.score >= v.max_score:
+            problems.append(
+                f"generated mutant {v.exercise}:{v.name} keeps full marks: add a test that catches it, or list it in "
+                f"solutions/{lesson}/equivalent.txt with the reason it behaves like the solution "
+                f"(python -m autograder.mutation {lesson[:2]} --list shows the change)"
+            )
     summary = json.dumps([vars(v) for v in variants], indent=1, ensure_ascii=False)
     assert not problems, "\n".join(problems) + f"\n\nall variants:\n{summary[:6000]}"
