@@ -4,6 +4,7 @@ import ast
 
 import pytest
 
+from autograder.lessons import available_lessons
 from autograder.mutation import (
     LessonReport,
     Outcome,
@@ -12,7 +13,6 @@ from autograder.mutation import (
     sample,
     table,
 )
-from autograder.lessons import available_lessons
 
 SOURCE = '''import numpy as np
 
