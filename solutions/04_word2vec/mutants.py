@@ -218,6 +218,133 @@ def skipgram_pairs(tokens, window):
     return pairs
 
 
+# %% mutant ex_softmax: gradients_with_the_wrong_sign
+# y - y_hat instead of y_hat - y: the gradient of the log-likelihood, which ascent would need.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    loss = log_norm - shifted[outside_idx]
+    delta = np.exp(shifted - log_norm)
+    delta[outside_idx] -= 1.0
+    return float(loss), -(outside_vectors.T @ delta), -np.outer(delta, center_vec)
+
+
+# %% mutant ex_softmax: no_max_subtraction
+# exp of the raw scores: exact for small scores, inf and nan (with a RuntimeWarning) for scores of 1000.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    probs = np.exp(scores) / np.exp(scores).sum()
+    loss = -np.log(probs[outside_idx])
+    delta = probs.copy()
+    delta[outside_idx] -= 1.0
+    return float(loss), outside_vectors.T @ delta, np.outer(delta, center_vec)
+
+
+# %% mutant ex_softmax: log_of_a_probability_that_underflows
+# Stable softmax, but the loss is -log(y_hat[o]): inf when y_hat[o] rounds to 0.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    e = np.exp(scores - scores.max())
+    probs = e / e.sum()
+    loss = -np.log(probs[outside_idx])
+    delta = probs.copy()
+    delta[outside_idx] -= 1.0
+    return float(loss), outside_vectors.T @ delta, np.outer(delta, center_vec)
+
+
+# %% mutant ex_softmax: grad_outside_transposed
+# v_c (y_hat - y)^T: shape (d, V), the layout of the notes' E, not of outside_vectors.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    delta = np.exp(shifted - log_norm)
+    delta[outside_idx] -= 1.0
+    return float(log_norm - shifted[outside_idx]), outside_vectors.T @ delta, np.outer(center_vec, delta)
+
+
+# %% mutant ex_softmax: softmax_over_the_wrong_axis
+# Scores kept as a (V, 1) column and normalized along axis 1: every "probability" is 1.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec[:, None]  # (V, 1)
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probs = (e / e.sum(axis=1, keepdims=True))[:, 0]
+    loss = -np.log(probs[outside_idx])
+    delta = probs.copy()
+    delta[outside_idx] -= 1.0
+    return float(loss), outside_vectors.T @ delta, np.outer(delta, center_vec)
+
+
+# %% mutant ex_softmax: forgets_the_minus_one_at_o
+# The gradient of log sum exp alone: y_hat instead of y_hat - y.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    probs = np.exp(shifted - log_norm)
+    return float(log_norm - shifted[outside_idx]), outside_vectors.T @ probs, np.outer(probs, center_vec)
+
+
+# %% mutant ex_softmax: grad_outside_only_row_o
+# Thinks like negative sampling: only u_o gets a gradient, the other rows stay 0.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    delta = np.exp(shifted - log_norm)
+    delta[outside_idx] -= 1.0
+    grad_outside = np.zeros_like(outside_vectors)
+    grad_outside[outside_idx] = delta[outside_idx] * center_vec
+    return float(log_norm - shifted[outside_idx]), outside_vectors.T @ delta, grad_outside
+
+
+# %% mutant ex_softmax: grad_center_uses_v_c
+# dJ/dv_c written as (y_hat - y) times v_c: confuses the two gradients.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    delta = np.exp(shifted - log_norm)
+    delta[outside_idx] -= 1.0
+    return float(log_norm - shifted[outside_idx]), delta.sum() * center_vec, np.outer(delta, center_vec)
+
+
+# %% mutant ex_softmax: loss_of_the_most_likely_word
+# -log of the largest probability instead of the probability of o.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    scores = outside_vectors @ center_vec
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    delta = np.exp(shifted - log_norm)
+    delta[outside_idx] -= 1.0
+    return float(log_norm), outside_vectors.T @ delta, np.outer(delta, center_vec)
+
+
+# %% mutant ex_softmax: changes_the_scores_of_its_input
+# Shifts U in place to keep the scores small: right numbers, but the caller's vectors are changed.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    outside_vectors -= outside_vectors.mean(axis=0)
+    scores = outside_vectors @ center_vec
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    delta = np.exp(shifted - log_norm)
+    delta[outside_idx] -= 1.0
+    return float(log_norm - shifted[outside_idx]), outside_vectors.T @ delta, np.outer(delta, center_vec)
+
+
+# %% mutant ex_softmax: float32_gradients
+# Casts to float32 "to save memory": the gradients lose precision and the dtype of the contract.
+def softmax_loss_and_gradients(center_vec, outside_idx, outside_vectors):
+    U, v = outside_vectors.astype(np.float32), center_vec.astype(np.float32)
+    scores = U @ v
+    shifted = scores - scores.max()
+    log_norm = np.log(np.exp(shifted).sum())
+    delta = np.exp(shifted - log_norm)
+    delta[outside_idx] -= 1.0
+    return float(log_norm - shifted[outside_idx]), U.T @ delta, np.outer(delta, v)
+
+
 # %% mutant ex_sampling: noise_without_power
 # The plain unigram distribution: "the" dominates the negatives.
 def noise_distribution(counts, power=0.75):
