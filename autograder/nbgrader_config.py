@@ -51,7 +51,8 @@ c.Exchange.root = str(ensure_default_exchange(exchange_root()))
 # notebook, hidden tests included: show students what the grader's feedback pages show.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 # Instructor-only material beside a source notebook never reaches lessons/.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "mutants.py", "*.pt", "*.model"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "mutants.py", "equivalent.txt",
+                            "*.pt", "*.model"]
 
 # What a stub looks like in lessons/.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
