@@ -1,6 +1,8 @@
 """Command line: ``python -m autograder grade SUBMISSIONS [options]`` (also ``make grade``).
 
 ``python -m autograder check`` only reports which sandbox layers work here.
+``python -m autograder export [--out graded]`` writes ``grades.csv`` (and the scores in
+``report.json``) again from the gradebook, e.g. after grading written answers by hand in Formgrader.
 """
 
 from __future__ import annotations
@@ -45,7 +47,38 @@ def build_parser() -> argparse.ArgumentParser:
                    help="course source folder of <lesson>/<lesson>.ipynb (default: solutions/)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("check", help="report which sandbox layers work on this machine")
+    e = sub.add_parser("export", help="write grades.csv and report.json's scores again from the gradebook "
+                                      "(after grading by hand in Formgrader)")
+    e.add_argument("--out", type=Path, default=Path("graded"), help="the grading output folder (default: graded/)")
     return parser
+
+
+def export(out: Path) -> int:
+    """``grades.csv`` and ``report.json``'s scores from ``out/gradebook.db``, as they stand now."""
+    from .gradebook import export_csv, score_split
+
+    db = out / "gradebook.db"
+    if not db.is_file():
+        print(f"error: {db} does not exist: grade the class first (python -m autograder grade ... --out {out})",
+              file=sys.stderr)
+        return 2
+    from nbgrader.api import Gradebook
+
+    from .gradebook import db_url
+
+    rows = export_csv(db, out / "grades.csv")
+    with Gradebook(db_url(db)) as gb:
+        splits = {(sub.student.id, a.name): score_split(sub) for a in gb.assignments for sub in a.submissions}
+    updated = 0
+    if (out / "report.json").is_file():
+        from .report import refresh_report
+
+        updated = refresh_report(out / "report.json", splits)
+    pending = sum(s["manual_pending"] for s in splits.values())
+    print(f"wrote {out / 'grades.csv'} ({len(rows)} row(s))"
+          + (f" and the scores of {updated} submission(s) in {out / 'report.json'}" if updated else "")
+          + f"; written answers still to grade by hand: {pending}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     ensure_venv_on_path()
     from .sandbox import Limits, SandboxUnavailable, detect_layers
 
+    if args.command == "export":
+        from .grade import _quiet_warnings
+
+        _quiet_warnings()
+        return export(args.out)
     if args.command == "check":
         layers = detect_layers()
         print(layers.describe())

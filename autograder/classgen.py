@@ -3,6 +3,8 @@
 A submission is the released notebook (what students get) with some solution
 cells filled in: with the real solution (from the source notebook), with a
 plausible wrong answer (a mutant from ``mutants.py``), or left as the stub.
+A "solution" student also writes an answer of their own to every written
+question (never the model answer, which stays in ``solutions/``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ def solution_sources(source: Path) -> dict[str, str]:
         if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
             out[meta["grade_id"]] = cell.source
     return out
+
+
+def written_answers(lesson: LessonInfo) -> dict[str, str]:
+    """``{grade_id: answer}``: a student's own text for each written question (manually graded answer cell)."""
+    return {gid: f"My answer to {gid}: the result follows from the definition in this section, "
+                 "as the demonstration above shows."
+            for gid, cell in lesson.cells.items() if cell.is_written}
 
 
 def mutant_sources(source: Path) -> dict[str, list[tuple[str, str]]]:
@@ -73,7 +82,7 @@ def make_class(lessons: dict[str, LessonInfo], sources: dict[str, Path], student
         for number, kind in enumerate(plan):
             student = f"student{number:03d}"
             if kind == "solution":
-                answers = solutions
+                answers = {**solutions, **written_answers(info)}
             elif kind == "stub":
                 answers = {}
             elif kind == "wrong":

@@ -20,6 +20,11 @@ hidden test are not shown at all (student code called by a hidden test could
 have read it and printed it later, encoded), and the HTML is sanitised with
 nbconvert's ``SanitizeHTML`` (bleach) before rendering: no script, no
 student markup.
+
+Written answers (nbgrader's manually graded answer cells) are shown as the
+student wrote them (sanitised like every cell), each followed by a line with
+its hand-graded score, or "graded by hand: pending" (:func:`mark_written_answers`);
+the model answer and rubric exist only in ``solutions/`` and never reach a page.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import re
 from pathlib import Path
 
 from nbformat import NotebookNode
-from nbformat.v4 import new_output
+from nbformat.v4 import new_markdown_cell, new_output
 from traitlets.config import Config
 
 from .gradebook import CellInfo, LessonInfo
@@ -137,6 +142,36 @@ def scrub_outputs(cell: NotebookNode, secrets: list[str]) -> None:
                     del data[key]  # JSON payloads: not needed for feedback
 
 
+# a script URL however a student spells it in Markdown: entities decoded first, any non-word between letters
+_SCRIPT_SCHEME = re.compile(r"(?i)(j\W*a\W*v\W*a|v\W*b)\W*s\W*c\W*r\W*i\W*p\W*t\W*:")
+_URL_ATTR = re.compile(r"""(?i)(?<=[\s"'/])(href|src|action|formaction|xlink:href|poster|background)"""
+                       r"""\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+_SAFE_URL = re.compile(r"(?i)^(https?:|mailto:|#|/|\.|data:image/(png|jpeg|gif|webp|svg\+xml);|[^:/?#]*([/?#]|$))")
+
+
+def neutralize_script_links(source: str) -> str:
+    """Markdown ``source`` with every ``javascript:``/``vbscript:`` URL made inert.
+
+    SanitizeHTML (bleach) escapes a student's HTML but not Markdown's own links
+    (``[x](javascript:...)``), which the notebook renderer turns into live links.
+    """
+    decoded = html.unescape(source)
+    if not _SCRIPT_SCHEME.search(decoded):
+        return source
+    return _SCRIPT_SCHEME.sub("blocked-script-url:", decoded)
+
+
+def inert_urls(body: str) -> str:
+    """The rendered page with every URL attribute that is not http(s), mailto, relative or an inline image inert."""
+
+    def fix(match: re.Match) -> str:
+        value = match.group(2).strip("\"'")
+        squeezed = re.sub(r"[\x00-\x20]", "", html.unescape(value))
+        return match.group(0) if _SAFE_URL.match(squeezed) else f'{match.group(1)}="#blocked-url"'
+
+    return _URL_ATTR.sub(fix, body)
+
+
 def scrub_for_students(nb: NotebookNode, lesson: LessonInfo) -> None:
     """Everything a student may see of a graded notebook, in place: public tests, scrubbed outputs.
 
@@ -156,6 +191,8 @@ def scrub_for_students(nb: NotebookNode, lesson: LessonInfo) -> None:
             cell.outputs = [new_output("stream", name="stdout", text=LATER_NOTE)]
         if cell.cell_type == "code":
             scrub_outputs(cell, secrets)
+        elif cell.cell_type == "markdown":  # a written answer, or any Markdown a student added
+            cell.source = neutralize_script_links(str(cell.get("source", "")))
 
 
 def scrub_test_cell(cell: NotebookNode, info: CellInfo) -> None:
@@ -190,6 +227,62 @@ def scrub_test_cell(cell: NotebookNode, info: CellInfo) -> None:
             outputs.append(out)
     cell.source = info.released_source
     cell.outputs = outputs
+
+
+WRITTEN_PENDING = "**Graded by hand: pending** ({points} point{s}): your instructor reads this answer."
+WRITTEN_SCORED = "**Graded by hand: {score} / {points}**"
+WRITTEN_EMPTY = "**Graded by hand: 0 / {points}**: no answer was written here."
+
+
+def _fmt(value: float) -> str:
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
+
+
+def is_written_answer(cell: NotebookNode) -> bool:
+    """A manually graded answer cell (nbgrader ``grade`` and ``solution``): a written question's answer."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and bool(meta.get("solution"))
+
+
+def written_grades(resources: dict) -> dict[str, tuple[float | None, float | None]]:
+    """``{grade_id: (auto_score, manual_score)}`` of the submission's written answers, from its gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    info = resources.get("nbgrader", {})
+    if not all(info.get(k) for k in ("db_url", "assignment", "notebook", "student")):
+        return {}
+    with Gradebook(info["db_url"]) as gb:
+        try:
+            nb = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+        except MissingEntry:
+            return {}
+        written = {cell.name for cell in nb.notebook.solution_cells}
+        return {g.name: (g.auto_score, g.manual_score) for g in nb.grades if g.name in written}
+
+
+def mark_written_answers(nb: NotebookNode, grades: dict[str, tuple[float | None, float | None]]) -> None:
+    """After each written answer, a line with its hand-graded score or "pending" (in place).
+
+    A pending answer loses its ``grade`` flag in this copy, so that the feedback template does not
+    print nbgrader's "Score: 0 / k" for it.
+    """
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if not is_written_answer(cell):
+            continue
+        meta = cell.metadata["nbgrader"]
+        points = float(meta.get("points") or 0)
+        auto, manual = grades.get(meta.get("grade_id"), (None, None))
+        if manual is not None:
+            note = WRITTEN_SCORED.format(score=_fmt(manual), points=_fmt(points))
+        elif auto is not None:  # nbgrader's automatic 0 for an answer left as released
+            note = WRITTEN_EMPTY.format(points=_fmt(points))
+        else:
+            note = WRITTEN_PENDING.format(points=_fmt(points), s="" if points == 1 else "s")
+            meta["grade"] = False
+        cells.append(new_markdown_cell(note))
+    nb.cells = cells
 
 
 class FeedbackWriter:
@@ -245,9 +338,10 @@ class FeedbackWriter:
         scrub_for_students(nb, lesson)
         nb, resources = SanitizeHTML(config=self.config).preprocess(nb, resources)
         nb, resources = GetGrades(config=self.config).preprocess(nb, resources)
+        mark_written_answers(nb, written_grades(resources))
         nb, resources = CSSHTMLHeaderPreprocessor(config=self.config).preprocess(nb, resources)
         body, _ = self.exporter.from_notebook_node(nb, resources=resources)
-        return body
+        return inert_urls(body)
 
 
 def write_problem_page(target: Path, student: str, lesson: str, status: str, detail: str, max_score: float) -> Path:

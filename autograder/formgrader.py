@@ -38,7 +38,7 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
-from .feedback import scrub_for_students
+from .feedback import mark_written_answers, neutralize_script_links, scrub_for_students, written_grades
 from .gradebook import CellInfo, LessonInfo
 from .lessons import REPO_ROOT
 
@@ -121,7 +121,11 @@ def _sanitized(nb: NotebookNode) -> NotebookNode:
     """
     from nbconvert.preprocessors.sanitize import SanitizeHTML
 
-    nb, _ = SanitizeHTML().preprocess(copy.deepcopy(nb), {})
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":  # Markdown's own links are not HTML: bleach lets them through
+            cell.source = neutralize_script_links(str(cell.get("source", "")))
+    nb, _ = SanitizeHTML().preprocess(nb, {})
     return nb
 
 
@@ -241,7 +245,8 @@ class HideHiddenTests(NbGraderPreprocessor):
     steps as :meth:`autograder.feedback.FeedbackWriter.render`: test cells cut
     back to their public part, outputs of the student's cells after the first
     hidden test withheld, every output scrubbed of hidden-test lines and capped,
-    the HTML sanitised.
+    each written answer followed by its hand-graded score (or "pending"), the
+    HTML sanitised.
     """
 
     def preprocess(self, nb, resources):
@@ -249,5 +254,6 @@ class HideHiddenTests(NbGraderPreprocessor):
 
         lesson = lesson_of(nb, resources.get("nbgrader", {}).get("assignment", ""))
         scrub_for_students(nb, lesson)
+        mark_written_answers(nb, written_grades(resources))  # hand-graded scores (GetGrades ran first)
         resources["config_dir"] = "/nonexistent"  # no custom.css from anyone's ~/.jupyter
         return SanitizeHTML(config=self.config).preprocess(nb, resources)

@@ -112,7 +112,7 @@ def _say(message: str, progress) -> None:
 def grade(options: GradeOptions) -> GradeRun:
     """Grade every submission under ``options.submissions``; see the module docstring."""
     from .gradebook import course_config as load_config
-    from .gradebook import export_csv, merge_into, prepare_lessons
+    from .gradebook import export_csv, merge_into, prepare_lessons, refresh_results, seed_manual_grades
 
     _quiet_warnings()
     started = time.monotonic()
@@ -167,11 +167,14 @@ def grade(options: GradeOptions) -> GradeRun:
             raise GradingError(f"{class_db} was graded with a different version of a lesson ({err}); "
                                "grade into a new --out folder or pass --fresh") from err
 
+        # what was graded by hand before counts in this run's feedback pages and totals
+        seed_manual_grades(class_db, scratch / "template.db", [(s.student, s.lesson) for s in subs])
         results = _run_pool(subs, options, lessons, layers, config, scratch, out)
         from .formgrader import save_missing_autograded
 
         save_missing_autograded(out, subs, results, lessons)  # Formgrader lists every submission
         merge_into(class_db, results)
+        refresh_results(class_db, results)  # report.json says what grades.csv says (manual scores kept included)
         rows = export_csv(class_db, out / "grades.csv")
         from .similarity import similarity_for_run
 
@@ -239,6 +242,9 @@ def _run_pool(subs: list[Submission], options: GradeOptions, lessons, layers, co
                 "student": sub.student, "lesson": sub.lesson, "origin": sub.origin, "db": "", "status": "error",
                 "detail": "this submission crashed the grading worker twice (once alone); the other "
                           "submissions were graded", "score": 0.0, "max_score": lessons[sub.lesson].max_score,
+                "auto_score": 0.0, "auto_max_score": lessons[sub.lesson].auto_max_score,
+                "manual_score": None, "manual_max_score": lessons[sub.lesson].manual_max_score, "manual_pending": 0,
+                "written": {},
                 "seconds": 0.0, "execute_seconds": 0.0, "overhead_seconds": 0.0, "cells": [],
             })
     finally:

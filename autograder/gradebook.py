@@ -6,8 +6,14 @@
 * Each worker grades into its own copy of that gradebook; :func:`merge_into`
   copies the results of a run into the class gradebook (``graded/gradebook.db``),
   which stays the source of truth: :func:`export_csv` writes ``grades.csv``
-  from it. Re-running updates the same rows (nbgrader's ``update_or_create``),
-  keeps any manual score an instructor gave, and never duplicates a row.
+  from it (also after hand grading: ``python -m autograder export``).
+  Re-running updates the same rows (nbgrader's ``update_or_create``), keeps any
+  manual score an instructor gave, and never duplicates a row.
+* Written questions are nbgrader *manually graded answer* cells (``grade`` and
+  ``solution``): no automatic score, ``needs_manual_grade`` for Formgrader
+  (an answer left as the released stub: nbgrader's automatic 0).
+  :func:`score_split` separates a submission's automatic part (test cells)
+  from its written part (graded by hand).
 * A small extra table, ``seqnlp_grading``, stores each submission's status
   (``ok``, ``timeout``, ...) next to nbgrader's tables in the same file.
 """
@@ -32,7 +38,8 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from .lessons import REPO_ROOT
 
-CSV_COLUMNS = ("student", "lesson", "score", "max_score", "status")
+CSV_COLUMNS = ("student", "lesson", "score", "max_score", "auto_score", "auto_max_score", "manual_score",
+               "manual_max_score", "manual_pending", "status")
 STATUS_TABLE = """CREATE TABLE IF NOT EXISTS seqnlp_grading (
     student TEXT NOT NULL, lesson TEXT NOT NULL, status TEXT NOT NULL, detail TEXT,
     notebook_sha256 TEXT, PRIMARY KEY (student, lesson))"""
@@ -101,6 +108,11 @@ class CellInfo:
         return self.grade and not self.solution and self.cell_type == "code"
 
     @property
+    def is_written(self) -> bool:
+        """A manually graded answer cell (a written question): graded by hand in Formgrader."""
+        return self.grade and self.solution
+
+    @property
     def has_hidden_tests(self) -> bool:
         return self.full_source != self.released_source and self.is_test
 
@@ -114,7 +126,16 @@ class LessonInfo:
 
     @property
     def max_score(self) -> float:
+        """All the lesson's points: automatic (test cells) and written (graded by hand)."""
         return sum(c.points for c in self.cells.values() if c.grade)
+
+    @property
+    def auto_max_score(self) -> float:
+        return sum(c.points for c in self.cells.values() if c.grade and not c.is_written)
+
+    @property
+    def manual_max_score(self) -> float:
+        return sum(c.points for c in self.cells.values() if c.is_written)
 
 
 def _generate(source: Path, lesson: str, url: str, config: Config) -> NotebookNode:
@@ -203,6 +224,10 @@ def merge_into(target: Path, results: list[dict]) -> None:
 
     from .formgrader import submission_fields
 
+    with sqlite3.connect(target) as con:
+        con.execute(STATUS_TABLE)
+        before = {(st, ls): sha for st, ls, sha in con.execute(
+            "SELECT student, lesson, notebook_sha256 FROM seqnlp_grading")}
     by_db: dict[str, list[dict]] = {}
     for result in results:
         by_db.setdefault(result.get("db") or "", []).append(result)
@@ -212,6 +237,7 @@ def merge_into(target: Path, results: list[dict]) -> None:
             try:
                 for r in items:
                     student, lesson = r["student"], r["lesson"]
+                    same_file = bool(r.get("sha256")) and before.get((student, lesson)) == r.get("sha256")
                     dst.update_or_create_student(student)
                     dst.update_or_create_submission(lesson, student, **submission_fields(r))
                     dst_nb = dst.find_submission_notebook(lesson, lesson, student)
@@ -224,6 +250,9 @@ def merge_into(target: Path, results: list[dict]) -> None:
                         for grade in src_nb.grades:
                             mine = dst.find_grade(grade.name, lesson, lesson, student)
                             mine.auto_score = grade.auto_score
+                            if mine.manual_score is not None and same_file:
+                                continue  # graded by hand, and the same notebook again: nothing new to review
+                            # nbgrader's rule: no automatic score, or a manual one given before: review it
                             mine.needs_manual_grade = bool(grade.needs_manual_grade or mine.manual_score is not None)
                         for comment in src_nb.comments:
                             mine = dst.find_comment(comment.name, lesson, lesson, student)
@@ -237,13 +266,94 @@ def merge_into(target: Path, results: list[dict]) -> None:
         set_status(target, r["student"], r["lesson"], r["status"], r.get("detail", ""), r.get("sha256", ""))
 
 
+def seed_manual_grades(class_db: Path, template: Path, keys: list[tuple[str, str]]) -> int:
+    """Copy the instructor's manual scores and comments of ``keys`` (student, lesson) into ``template``.
+
+    Workers grade into copies of ``template``: seeded, their feedback pages and totals already count
+    what was graded by hand before this run (:func:`merge_into` keeps the class gradebook's own).
+    Returns the number of manual scores copied.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not Path(class_db).is_file():
+        return 0
+    found: dict[tuple[str, str], tuple[dict, dict]] = {}
+    with Gradebook(db_url(class_db)) as src:
+        for student, lesson in keys:
+            try:
+                nb = src.find_submission_notebook(lesson, lesson, student)
+            except MissingEntry:
+                continue
+            scores = {g.name: g.manual_score for g in nb.grades if g.manual_score is not None}
+            notes = {c.name: c.manual_comment for c in nb.comments if c.manual_comment}
+            if scores or notes:
+                found[(student, lesson)] = (scores, notes)
+    if not found:
+        return 0
+    with Gradebook(db_url(template)) as dst:
+        for (student, lesson), (scores, notes) in found.items():
+            dst.update_or_create_student(student)
+            dst.update_or_create_submission(lesson, student)
+            for name, value in scores.items():
+                dst.find_grade(name, lesson, lesson, student).manual_score = value
+            for name, text in notes.items():
+                dst.find_comment(name, lesson, lesson, student).manual_comment = text
+        dst.db.commit()
+    return sum(len(scores) for scores, _ in found.values())
+
+
 def _fmt(value: float) -> str:
     text = f"{float(value):.2f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
 
 
+def score_split(submission) -> dict:
+    """The scores of one nbgrader ``SubmittedAssignment``, automatic and written parts apart.
+
+    ``score``/``max_score``: nbgrader's total (every cell; an answer still waiting for hand grading
+    counts 0). ``auto_*``: the graded test cells (an instructor's override in Formgrader included).
+    ``manual_*``: the written answers (manually graded answer cells); ``manual_score`` is None
+    while ``manual_pending`` of them have no score yet. ``cells``: each written answer's
+    ``{"score", "max_score", "needs_manual_grade"}``.
+    """
+    auto = auto_max = manual = manual_max = 0.0
+    pending = 0
+    cells = {}
+    for nb in submission.notebooks:
+        written = {cell.name for cell in nb.notebook.solution_cells}
+        for grade in nb.grades:
+            most = float(grade.max_score or 0.0)
+            # nbgrader's Grade.score reads 0 for a grade with neither an automatic nor a manual score
+            score = None if grade.auto_score is None and grade.manual_score is None else float(grade.score or 0.0)
+            if grade.name in written:
+                manual_max += most
+                cells[grade.name] = {"score": score, "max_score": most,
+                                     "needs_manual_grade": bool(grade.needs_manual_grade)}
+                if score is None:
+                    pending += 1
+                else:
+                    manual += score
+            else:
+                auto_max += most
+                auto += score or 0.0
+    return {
+        "score": float(submission.score or 0.0), "max_score": float(submission.max_score or 0.0),
+        "auto_score": auto, "auto_max_score": auto_max,
+        "manual_score": None if pending else manual, "manual_max_score": manual_max,
+        "manual_pending": pending, "written": cells,
+    }
+
+
+def submission_scores(db: Path, student: str, lesson: str) -> dict:
+    """:func:`score_split` of ``student``'s ``lesson`` in gradebook ``db``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(db)) as gb:
+        return score_split(gb.find_submission(lesson, student))
+
+
 def grade_rows(db: Path) -> list[dict]:
-    """One row per (student, lesson) in the gradebook, with its status."""
+    """One row per (student, lesson) in the gradebook, with its status (the columns of :data:`CSV_COLUMNS`)."""
     from nbgrader.api import Gradebook
 
     with sqlite3.connect(db) as con:
@@ -255,17 +365,33 @@ def grade_rows(db: Path) -> list[dict]:
         for assignment in gb.assignments:
             for sub in assignment.submissions:
                 student = sub.student.id
-                rows.append(
-                    {
-                        "student": student,
-                        "lesson": assignment.name,
-                        "score": _fmt(sub.score or 0.0),
-                        "max_score": _fmt(sub.max_score or 0.0),
-                        "status": statuses.get((student, assignment.name), "ok"),
-                    }
-                )
+                split = score_split(sub)
+                row = {"student": student, "lesson": assignment.name}
+                for key in ("score", "max_score", "auto_score", "auto_max_score", "manual_max_score"):
+                    row[key] = _fmt(split[key])
+                row["manual_score"] = "" if split["manual_score"] is None else _fmt(split["manual_score"])
+                row["manual_pending"] = str(split["manual_pending"])
+                row["status"] = statuses.get((student, assignment.name), "ok")
+                rows.append(row)
     rows.sort(key=lambda r: (r["student"], r["lesson"]))
     return rows
+
+
+SPLIT_FIELDS = ("score", "max_score", "auto_score", "auto_max_score", "manual_score", "manual_max_score",
+                "manual_pending", "written")
+
+
+def refresh_results(db: Path, results: list[dict]) -> None:
+    """Each report entry's scores as the class gradebook holds them (manual scores kept from earlier included)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url(db)) as gb:
+        for r in results:
+            try:
+                split = score_split(gb.find_submission(r["lesson"], r["student"]))
+            except MissingEntry:
+                continue
+            r.update({key: split[key] for key in SPLIT_FIELDS})
 
 
 def export_csv(db: Path, path: Path) -> list[dict]:

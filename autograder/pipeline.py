@@ -20,8 +20,10 @@ preprocessors. They pass one :class:`Grading` along and fill in its
 ``judge``     the probes' verdict; probes out; tests that never ran marked;
 ``score``     nbgrader's ``IgnorePattern`` and ``LimitOutput``, strict scores
               (:mod:`autograder.scoring`);
-``save``      nbgrader's ``SaveAutoGrades`` into this worker's gradebook, and
-              the autograded notebook for Formgrader;
+``save``      nbgrader's ``SaveAutoGrades`` into this worker's gradebook (a
+              written answer, i.e. a manually graded answer cell, gets
+              nbgrader's rule: ``needs_manual_grade``, or 0 if left as the
+              released stub), and the autograded notebook for Formgrader;
 ``decide``    the status and its one-line detail;
 ``feedback``  the student's page (:mod:`autograder.feedback`).
 """
@@ -44,7 +46,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from . import probes
 from .execution import GradingExecutor, start_kernel
 from .feedback import FeedbackWriter, write_problem_page
-from .gradebook import LessonInfo, db_url
+from .gradebook import SPLIT_FIELDS, LessonInfo, db_url, submission_scores
 from .helperbuild import lesson_build
 from .sandbox import Layers, Limits, Sandbox
 from .scoring import CellScore, score_test_cell
@@ -255,14 +257,6 @@ def _zero_submission(ctx: WorkerContext, sub: Submission) -> None:
         gb.db.commit()
 
 
-def _submission_score(ctx: WorkerContext, sub: Submission) -> tuple[float, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url(ctx.db)) as gb:
-        nb = gb.find_submission_notebook(sub.lesson, sub.lesson, sub.student)
-        return float(nb.score or 0.0), float(nb.max_score or 0.0)
-
-
 def feedback_path(out_dir: Path, sub: Submission) -> Path:
     return out_dir / "feedback" / sub.student / sub.lesson / f"{sub.lesson}.html"
 
@@ -276,10 +270,16 @@ class SubmissionResult:
     origin: str
     sha256: str
     db: str
-    max_score: float
+    max_score: float  # all points; score: nbgrader's total (a written answer not graded yet counts 0)
+    auto_max_score: float = 0.0  # the test cells' points (graded here)
+    manual_max_score: float = 0.0  # the written answers' points (graded by hand in Formgrader)
     status: str = "ok"
     detail: str = ""
     score: float = 0.0
+    auto_score: float = 0.0
+    manual_score: float | None = None  # None while written answers wait for hand grading
+    manual_pending: int = 0
+    written: dict = field(default_factory=dict)  # grade id: {score, max_score, needs_manual_grade}
     seconds: float = 0.0
     execute_seconds: float = 0.0
     overhead_seconds: float = 0.0
@@ -467,6 +467,8 @@ class Score:
                 scored = score_test_cell(cell, float(meta.get("points", 0)), run.status if run else None)
                 g.scores[meta["grade_id"]] = scored
                 entry.update(points=scored.score, max_points=scored.max_score, reason=scored.reason)
+            elif meta.get("grade") and meta.get("solution"):  # a written answer: graded by hand (see "save")
+                entry.update(written=True, points=None, max_points=float(meta.get("points", 0)))
             if run and run.ename:
                 entry["error"] = run.ename
             g.result.cells.append(entry)
@@ -487,7 +489,13 @@ class SaveGrades:
         g.nb, g.resources = StrictSaveAutoGrades(g.scores, config=g.ctx.config, log=g.logger).preprocess(
             g.nb, g.resources)
         g.result.timestamp = save_autograded(g.nb, g.sub, g.ctx.out_dir)  # what Formgrader shows
-        g.result.score, g.result.max_score = _submission_score(g.ctx, g.sub)
+        split = submission_scores(g.ctx.db, g.sub.student, g.sub.lesson)
+        for key in SPLIT_FIELDS:
+            setattr(g.result, key, split[key])
+        for entry in g.result.cells:
+            if entry.get("written"):
+                cell = split["written"].get(entry["grade_id"], {})
+                entry.update(points=cell.get("score"), needs_manual_grade=cell.get("needs_manual_grade"))
 
 
 class Decide:
@@ -521,7 +529,8 @@ def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None =
     lesson = ctx.lessons[sub.lesson]
     for attempt in (1, 2):
         result = SubmissionResult(student=sub.student, lesson=sub.lesson, origin=sub.origin, sha256=sub.sha256(),
-                                  db=str(ctx.db), max_score=lesson.max_score)
+                                  db=str(ctx.db), max_score=lesson.max_score, auto_max_score=lesson.auto_max_score,
+                                  manual_max_score=lesson.manual_max_score)
         g = Grading(sub, ctx, lesson, result, slot_uid, logger=_quiet_logger(result.log))
         retry = False
         try:

@@ -370,7 +370,10 @@ def judge(out: Path, roles: dict[tuple[str, str], str], lessons: dict[str, Lesso
         if row is None:
             verdicts.append(Verdict(student, lesson, role, "-", 0, 0, "missing", 0, 0, False, ["no grade row"]))
             continue
-        score, max_score, status = float(row["score"]), float(row["max_score"]), row["status"]
+        # the automatic part: written answers wait for hand grading, no attack can score them
+        score, max_score, status = float(row["auto_score"]), float(row["auto_max_score"]), row["status"]
+        if row["manual_score"] not in ("", "0"):
+            problems.append(f"written answers scored {row['manual_score']} before anyone graded them by hand")
         page = out / "feedback" / student / lesson / f"{lesson}.html"
         body = page.read_text(encoding="utf-8", errors="replace") if page.is_file() else ""
         size = len(body.encode("utf-8"))
