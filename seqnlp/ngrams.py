@@ -153,24 +153,51 @@ class NgramCounts:
         return sorted(g[0] for g in self.counts[1])
 
 
+def _is_counts(obj: object) -> bool:
+    """Whether ``obj`` is an :class:`NgramCounts` (of this package or of a lesson's build of it)."""
+    return not isinstance(obj, str) and hasattr(obj, "order") and hasattr(obj, "counts")
+
+
 @exercise("02_ngram_language_models", "ex_add_k")
-def add_k_prob(stats: NgramCounts, word: str, context: Sequence[str], k: float, vocab_size: int) -> float:
-    """(c(h w) + k) / (c(h .) + k V) with ``h`` the last ``order - 1`` words; k = 0 is MLE (0 for an unseen h)."""
-    n = stats.order
-    h = tuple(context)[len(context) - (n - 1) :] if n > 1 else ()
-    total = stats.totals[n][h]
-    if total + k * vocab_size == 0:
+def add_k_prob(
+    word: str, context: Sequence[str], counts: Counter, totals: Counter, k: float, vocab_size: int | None = None
+) -> float:
+    """(c(h w) + k) / (c(h .) + k V) with ``h = tuple(context)``; 0.0 when the denominator is 0 (k = 0 is MLE).
+
+    ``counts`` holds the n-grams of one order, ``totals = context_totals(counts)`` and ``vocab_size`` is V.
+
+    The model form ``add_k_prob(stats, word, context, k, vocab_size)`` takes the tables of an
+    :class:`NgramCounts` instead and keeps the last ``stats.order - 1`` words of ``context``
+    (:class:`NgramLM` calls it so).
+    """
+    if _is_counts(word):
+        stats, word, context, k, vocab_size = word, context, counts, totals, k
+        n = stats.order
+        h = tuple(context)[len(context) - (n - 1) :] if n > 1 else ()
+        return add_k_prob(word, h, stats.counts[n], stats.totals[n], k, vocab_size)
+    if vocab_size is None:
+        raise TypeError("add_k_prob(word, context, counts, totals, k, vocab_size) is missing vocab_size")
+    h = tuple(context)
+    denominator = totals[h] + k * vocab_size
+    if denominator == 0:
         return 0.0
-    return (stats.counts[n][h + (word,)] + k) / (total + k * vocab_size)
+    return (counts[h + (word,)] + k) / denominator
 
 
 @exercise("02_ngram_language_models", "ex_kneser_ney")
-def kneser_ney_prob(stats: NgramCounts, word: str, context: Sequence[str], discount: float = 0.75) -> float:
-    """Interpolated Kneser-Ney (Chen & Goodman): raw counts at the top order, continuation counts below.
+def kneser_ney_prob(word: str, context: Sequence[str], stats: NgramCounts, discount: float = 0.75) -> float:
+    """Interpolated Kneser-Ney P(word | context) (Chen & Goodman) for the model of order ``stats.order``.
 
-    Same definition as ``nltk.lm.KneserNeyInterpolated`` given the same counts: the recursion ends in
-    the continuation unigram N1+(. w) / N1+(. .), with no uniform floor (map unknown words to ``<unk>``).
+    Raw counts at the top order, continuation counts below, the last ``order - 1`` words of
+    ``context``, and an unseen context skipped. Same definition as ``nltk.lm.KneserNeyInterpolated``
+    given the same counts: the recursion ends in the continuation unigram N1+(. w) / N1+(. .), with no
+    uniform floor (map unknown words to ``<unk>``). An order-1 model is the unigram MLE.
+
+    The model form ``kneser_ney_prob(stats, word, context, discount)`` is the same (:class:`NgramLM`
+    calls it so).
     """
+    if _is_counts(word):
+        stats, word, context = word, context, stats
     n = stats.order
     h = tuple(context)[len(context) - (n - 1) :] if n > 1 else ()
     prob = (
@@ -229,6 +256,15 @@ def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
     logits -= logits.max()
     q = np.exp(logits)
     return q / q.sum()
+
+
+@exercise("02_ngram_language_models", "ex_sampling")
+def sample_token(probs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """One index drawn with ``rng.choice`` from :func:`apply_temperature`; at T = 0 the first argmax, no draw."""
+    if temperature == 0:
+        return int(np.argmax(probs))
+    q = apply_temperature(probs, temperature)
+    return int(rng.choice(len(q), p=q))
 
 
 class NgramLM:
@@ -309,8 +345,7 @@ class NgramLM:
         history = [BOS] * (self.order - 1)
         out: list[str] = []
         while len(out) < max_words:
-            q = apply_temperature(self.distribution(history), temperature)
-            word = self.words[int(rng.choice(len(q), p=q))] if temperature else self.words[int(np.argmax(q))]
+            word = self.words[sample_token(self.distribution(history), temperature, rng)]
             if word == EOS:
                 break
             out.append(word)

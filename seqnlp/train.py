@@ -7,13 +7,14 @@
     train_loader = sequence_loader(train_ids, train_labels, batch_size=64, shuffle=True)
     val_loader = sequence_loader(val_ids, val_labels, batch_size=256)
     history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer,
-                  epochs=10, device=cfg.device, patience=2)      # progress bar, best weights restored
+                  epochs=10, device=cfg.device, patience=2)      # best weights restored
     y, y_hat, probs = predict(model, test_loader, cfg.device)
 
 A batch is a tuple ``(*inputs, labels)`` and the model is called as
 ``model(*inputs)``: batches from :func:`pad_collate` are ``(ids, lengths, labels)``,
 so the model's ``forward(ids, lengths)`` gets the padded indices and the true
-lengths. Every tensor of a batch is moved to ``device``; ``pack_padded_sequence``
+lengths. Every tensor of a batch is moved to ``device`` (except the lengths of lesson 08's
+``(ids, lengths, mask, labels)`` batches, which stay on the CPU); ``pack_padded_sequence``
 wants its lengths on the CPU, so pass it ``lengths.cpu()``.
 
 A classifier returns ``(batch, classes)`` logits for ``nn.CrossEntropyLoss``, or
@@ -27,7 +28,6 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -170,13 +170,25 @@ def _split(batch: Any) -> tuple[tuple, torch.Tensor]:
     return tuple(batch[:-1]), batch[-1]
 
 
+def _to_device(batch: Any, device: torch.device | str) -> Any:
+    """:func:`move_to`, except the lengths of an ``(ids, lengths, mask, labels)`` batch, which stay where they are.
+
+    That is the batch of :func:`seqnlp.sentiment.collate_batch`; its models hand the lengths to
+    ``pack_padded_sequence``, which wants them on the CPU.
+    """
+    if isinstance(batch, (tuple, list)) and len(batch) == 4 and isinstance(batch[1], torch.Tensor) \
+            and batch[1].dim() == 1 and not batch[1].is_floating_point():
+        return type(batch)(value if i == 1 else move_to(value, device) for i, value in enumerate(batch))
+    return move_to(batch, device)
+
+
 def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable, device: torch.device | str) -> dict[str, float]:
     """Mean loss (per example) and accuracy of ``model`` over ``loader``, without gradients."""
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
         for batch in loader:
-            inputs, labels = _split(move_to(batch, device))
+            inputs, labels = _split(_to_device(batch, device))
             output = model(*inputs)
             n = labels.shape[0]
             total_loss += float(_loss(loss_fn, output, labels)) * n
@@ -199,7 +211,7 @@ def predict(
     labels_all, preds_all, probs_all = [], [], []
     with torch.no_grad():
         for batch in loader:
-            inputs, labels = _split(move_to(batch, device))
+            inputs, labels = _split(_to_device(batch, device))
             pred, probs = _scores(model(*inputs))
             labels_all.append(labels.reshape(-1).cpu())
             preds_all.append(pred.cpu())
@@ -210,21 +222,91 @@ def predict(
 # --------------------------------------------------------------------------- the loop
 
 
-@dataclass
-class History:
-    """What :func:`fit` did: one row per epoch, and which epoch's weights the model kept."""
+class _Rows(list):
+    """The rows of a :class:`History`: every change to the list updates the history's columns."""
 
-    rows: list[dict[str, float]] = field(default_factory=list)
-    monitor: str = "val_loss"
-    best_epoch: int | None = None
-    stopped_early: bool = False
+    def __init__(self, rows: Iterable[dict[str, float]], owner: History):
+        super().__init__(rows)
+        self._owner = owner
 
-    def __getitem__(self, key: str) -> list[float]:
-        """``history["val_loss"]``: that column, one value per epoch."""
-        return [row[key] for row in self.rows]
+
+def _resyncing(name: str) -> Callable:
+    method = getattr(list, name)
+
+    @functools.wraps(method)
+    def changed(self: _Rows, *args: Any, **kwargs: Any) -> Any:
+        out = method(self, *args, **kwargs)
+        self._owner._sync()
+        return self if name == "__iadd__" else out
+
+    return changed
+
+
+for _name in ("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse",
+              "__setitem__", "__delitem__", "__iadd__"):
+    setattr(_Rows, _name, _resyncing(_name))
+del _name
+
+
+class History(dict):
+    """What :func:`fit` did, as a dict of per-epoch lists, and which epoch's weights the model kept.
+
+    The keys are lesson 08's: ``history["train_loss"]``, ``["val_loss"]``, ``["val_accuracy"]``,
+    ``["seconds"]`` (one value per epoch run), ``["best_epoch"]`` (an int counted from 1, None before
+    any epoch), plus ``["epoch"]`` and ``["train_accuracy"]``; the validation columns only when there
+    was a validation set. The same numbers as rows: ``rows`` (one dict per epoch; appending to it
+    updates the columns), with ``monitor``, ``stopped_early``, :attr:`best`, :meth:`to_frame` and
+    :meth:`plot`. ``len(history)`` is the number of epochs run and ``history.seconds`` their total.
+    """
+
+    def __init__(
+        self,
+        rows: Iterable[dict[str, float]] = (),
+        monitor: str = "val_loss",
+        best_epoch: int | None = None,
+        stopped_early: bool = False,
+    ):
+        super().__init__()
+        self.monitor, self.stopped_early, self._best_epoch = monitor, stopped_early, best_epoch
+        self._rows = _Rows(rows, self)
+        self._sync()
+
+    def _sync(self) -> None:
+        """Rebuild the columns from the rows."""
+        columns: dict[str, list[float]] = {}
+        for row in self._rows:
+            for key in row:
+                columns.setdefault(key, [])
+        for key, column in columns.items():
+            column.extend(row.get(key, float("nan")) for row in self._rows)
+        dict.clear(self)
+        dict.update(self, columns, best_epoch=self._best_epoch)
+
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows: Iterable[dict[str, float]]) -> None:
+        self._rows = _Rows(rows, self)
+        self._sync()
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self._best_epoch
+
+    @best_epoch.setter
+    def best_epoch(self, epoch: int | None) -> None:
+        self._best_epoch = epoch
+        dict.__setitem__(self, "best_epoch", epoch)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        """The number of epochs run (not the number of keys)."""
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return (f"History({len(self)} epochs, best_epoch={self.best_epoch}, monitor={self.monitor!r}, "
+                f"stopped_early={self.stopped_early})")
 
     @property
     def seconds(self) -> float:
@@ -280,25 +362,28 @@ def fit(
     optimizer: torch.optim.Optimizer,
     epochs: int,
     device: torch.device | str,
-    patience: int | None = None,
+    patience: int | None = 2,
+    clip_norm: float | None = None,
+    progress: bool = False,
+    *,
     monitor: str = "val_loss",
     min_delta: float = 0.0,
-    clip_norm: float | None = None,
     restore_best: bool = True,
     scheduler: Any | None = None,
-    progress: bool = True,
     desc: str = "training",
 ) -> History:
-    """Train ``model`` for up to ``epochs`` epochs; return the :class:`History`.
+    """Train ``model`` for up to ``epochs`` epochs; return the :class:`History` (a dict of per-epoch lists).
 
-    After every epoch the model is evaluated on ``val_loader`` (if given). The
-    ``monitor``-ed quantity (``val_loss``, ``val_accuracy``, ``train_loss`` or
-    ``train_accuracy``) decides the best epoch; with ``patience`` the loop
-    stops after that many epochs without an improvement larger than
-    ``min_delta``. With ``restore_best`` the model ends with the best epoch's
-    weights. ``clip_norm`` clips the global gradient norm before each step;
-    ``scheduler.step()`` runs once per epoch. A ``tqdm`` bar shows the epochs
-    (``progress=False`` hides it). The model is moved to ``device``.
+    Lesson 08's loop: the model is moved to ``device`` first; every epoch trains in ``model.train()``
+    mode (``clip_norm`` clips the global gradient norm before each step), then evaluates on
+    ``val_loader`` (if given) in ``model.eval()`` mode without gradients; losses are means per example.
+    The ``monitor``-ed quantity (``val_loss``, ``val_accuracy``, ``train_loss`` or ``train_accuracy``)
+    decides the best epoch, which must beat every earlier one by more than ``min_delta``; the loop
+    stops after ``patience`` epochs in a row without a new best (``patience=None``: never). With
+    ``restore_best`` the model ends with a copy of the best epoch's weights. ``scheduler.step()`` runs
+    once per epoch. ``progress=True`` shows ``tqdm`` bars. Batches of
+    :func:`seqnlp.sentiment.collate_batch`, ``(ids, lengths, mask, labels)``, keep ``lengths`` on
+    the CPU; every other tensor of a batch is moved to ``device``.
     """
     if monitor not in _MONITORS:
         raise ValueError(f"monitor must be one of {sorted(_MONITORS)}, not {monitor!r}")
@@ -315,7 +400,7 @@ def fit(
         model.train()
         total_loss, correct, count = 0.0, 0, 0
         for batch in tqdm(train_loader, desc=f"epoch {epoch}", unit="batch", leave=False, disable=not progress):
-            inputs, labels = _split(move_to(batch, device))
+            inputs, labels = _split(_to_device(batch, device))
             optimizer.zero_grad(set_to_none=True)
             output = model(*inputs)
             loss = _loss(loss_fn, output, labels)
