@@ -46,14 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--source", type=Path, default=None,
                    help="course source folder of <lesson>/<lesson>.ipynb (default: solutions/)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--export", action="append", choices=("canvas", "moodle"), default=[],
+                   help="also write the grades as the LMS's gradebook import expects (repeatable)")
     sub.add_parser("check", help="report which sandbox layers work on this machine")
     e = sub.add_parser("export", help="write grades.csv and report.json's scores again from the gradebook "
                                       "(after grading by hand in Formgrader)")
     e.add_argument("--out", type=Path, default=Path("graded"), help="the grading output folder (default: graded/)")
+    e.add_argument("--lms", action="append", choices=("canvas", "moodle"), default=[],
+                   help="also write the LMS's gradebook import file (repeatable)")
     return parser
 
 
-def export(out: Path) -> int:
+def export(out: Path, lms: tuple[str, ...] = ()) -> int:
     """``grades.csv`` and ``report.json``'s scores from ``out/gradebook.db``, as they stand now."""
     from .gradebook import export_csv, score_split
 
@@ -74,6 +78,16 @@ def export(out: Path) -> int:
         from .report import refresh_report
 
         updated = refresh_report(out / "report.json", splits)
+    if lms:
+        import json
+
+        from .lms import export as lms_export
+
+        report = out / "report.json"
+        entries = json.loads(report.read_text())["submissions"] if report.is_file() else []
+        for kind in lms:
+            for path in lms_export(kind, rows, entries, out):
+                print(f"wrote {path} ({kind} import)")
     pending = sum(s["manual_pending"] for s in splits.values())
     print(f"wrote {out / 'grades.csv'} ({len(rows)} row(s))"
           + (f" and the scores of {updated} submission(s) in {out / 'report.json'}" if updated else "")
@@ -92,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         from .grade import _quiet_warnings
 
         _quiet_warnings()
-        return export(args.out)
+        return export(args.out, tuple(args.lms))
     if args.command == "check":
         layers = detect_layers()
         print(layers.describe())
@@ -104,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     options = GradeOptions(
         submissions=args.submissions, out=args.out, lessons=args.lessons, workers=max(1, args.workers),
         limits=limits, unsafe=args.unsafe, source=args.source, fresh=args.fresh, progress=not args.no_progress,
+        export=tuple(args.export),
     )
     try:
         run = grade(options)

@@ -93,7 +93,7 @@ def submission_files(sub) -> dict[str, str]:
     lesson_number = sub.lesson.split("_", 1)[0]
     named_for_lesson = folder.name == sub.lesson or (
         folder.name.isdigit() and lesson_number.isdigit() and int(folder.name) == int(lesson_number))
-    if folder.parent.name != sub.student or not named_for_lesson:
+    if folder.parent.name not in (sub.student, getattr(sub, "name", "")) or not named_for_lesson:
         return {}
     found = {}
     stamp = _read_small(folder / "timestamp.txt")

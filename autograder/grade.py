@@ -42,6 +42,7 @@ class GradeOptions:
     fresh: bool = False
     progress: bool = True
     feedback: bool = True
+    export: tuple[str, ...] = ()  # LMS import files to write beside grades.csv: "canvas", "moodle"
 
 
 @dataclass
@@ -57,13 +58,33 @@ class GradeRun:
 
 
 def course_sources(source: Path | None) -> dict[str, Path]:
-    """``{lesson: source notebook}`` for the course (the repository's, or a folder of ``<name>/<name>.ipynb``)."""
+    """``{lesson: source notebook}`` for the course (the repository's, or a folder of ``<name>/<name>.ipynb``).
+
+    The class grader grades one notebook per assignment: an assignment folder of ``source``
+    with several notebooks is refused with a message naming it (nbgrader's own
+    ``autograde`` grades those).
+    """
     if source is None:
         return {lesson: source_notebook(lesson) for lesson in LESSONS if source_notebook(lesson).is_file()}
     source = Path(source)
     if not source.is_dir():
         raise GradingError(f"course source folder {source} does not exist")
-    return {d.name: d / f"{d.name}.ipynb" for d in sorted(source.iterdir()) if (d / f"{d.name}.ipynb").is_file()}
+    found = {}
+    for d in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        notebooks = sorted(p.name for p in d.glob("*.ipynb") if p.is_file())
+        if len(notebooks) > 1:
+            raise GradingError(
+                f"assignment folder {d} has {len(notebooks)} notebooks ({', '.join(notebooks)}): the class grader "
+                f"grades one notebook per assignment, named {d.name}.ipynb. Grade multi-notebook assignments with "
+                "nbgrader's own `nbgrader autograde` (docs/GRADING.md, 'Other courses')")
+        if notebooks == [f"{d.name}.ipynb"]:
+            found[d.name] = d / notebooks[0]
+        elif notebooks:
+            raise GradingError(f"assignment folder {d} holds {notebooks[0]}: name it {d.name}.ipynb "
+                               "(the notebook of an assignment is named after its folder)")
+    if not found:
+        raise GradingError(f"{source} holds no assignment folder <name>/<name>.ipynb: nothing to grade")
+    return found
 
 
 # --------------------------------------------------------------------------- workers
@@ -112,7 +133,14 @@ def _say(message: str, progress) -> None:
 def grade(options: GradeOptions) -> GradeRun:
     """Grade every submission under ``options.submissions``; see the module docstring."""
     from .gradebook import course_config as load_config
-    from .gradebook import export_csv, merge_into, prepare_lessons, refresh_results, seed_manual_grades
+    from .gradebook import (
+        export_csv,
+        merge_into,
+        prepare_lessons,
+        refresh_results,
+        seed_manual_grades,
+        set_student_names,
+    )
 
     _quiet_warnings()
     started = time.monotonic()
@@ -132,7 +160,8 @@ def grade(options: GradeOptions) -> GradeRun:
     scratch = Path(tempfile.mkdtemp(prefix="seqnlp-grade-"))
     try:
         try:
-            found = collect(Path(options.submissions), list(sources), scratch)
+            found = collect(Path(options.submissions), list(sources), scratch,
+                            only=selected[0] if len(selected) == 1 else None)
         except SubmissionsError as err:
             raise GradingError(str(err)) from err
         subs = [s for s in found.submissions if s.lesson in selected]
@@ -173,9 +202,17 @@ def grade(options: GradeOptions) -> GradeRun:
         from .formgrader import save_missing_autograded
 
         save_missing_autograded(out, subs, results, lessons)  # Formgrader lists every submission
+        for sub, result in zip(subs, results, strict=True):  # the names and LMS ids the input used
+            result.update(name=sub.display_name, lms=sub.lms_info, timestamp=result.get("timestamp") or sub.timestamp)
         merge_into(class_db, results)
+        set_student_names(class_db, {s.student: s.display_name for s in subs})
         refresh_results(class_db, results)  # report.json says what grades.csv says (manual scores kept included)
         rows = export_csv(class_db, out / "grades.csv")
+        for kind in options.export:
+            from .lms import export as lms_export
+
+            for path in lms_export(kind, rows, subs, out):
+                print(f"wrote {path} ({kind} import)")
         from .similarity import similarity_for_run
 
         try:  # a report for the instructor: it must never cost the grades already saved
@@ -189,6 +226,12 @@ def grade(options: GradeOptions) -> GradeRun:
         from .report import print_summary, write_report
 
         write_report(run, options, lessons)
+        try:  # like the similarity report: never at the cost of the grades
+            from .classreport import write_class_report
+
+            write_class_report(results, lessons, out)
+        except Exception as err:  # noqa: BLE001
+            print(f"warning: the class report could not be written ({type(err).__name__}: {err})", file=sys.stderr)
         print_summary(run, lessons)
         return run
     finally:

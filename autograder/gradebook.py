@@ -38,7 +38,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from .lessons import REPO_ROOT
 
-CSV_COLUMNS = ("student", "lesson", "score", "max_score", "auto_score", "auto_max_score", "manual_score",
+CSV_COLUMNS = ("student", "name", "lesson", "score", "max_score", "auto_score", "auto_max_score", "manual_score",
                "manual_max_score", "manual_pending", "status")
 STATUS_TABLE = """CREATE TABLE IF NOT EXISTS seqnlp_grading (
     student TEXT NOT NULL, lesson TEXT NOT NULL, status TEXT NOT NULL, detail TEXT,
@@ -123,6 +123,7 @@ class LessonInfo:
     released: NotebookNode
     cells: dict[str, CellInfo] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # grade ids in released order
+    files: list[Path] = field(default_factory=list)  # shipped beside the notebook (data, images, modules)
 
     @property
     def max_score(self) -> float:
@@ -158,6 +159,12 @@ def _generate(source: Path, lesson: str, url: str, config: Config) -> NotebookNo
     return nb
 
 
+def assignment_files(folder: Path, ignore: list[str]) -> list[Path]:
+    from .sandbox import assignment_files as files_beside
+
+    return files_beside(folder, ignore)
+
+
 def prepare_lessons(sources: dict[str, Path], db: Path, config: Config | None = None) -> dict[str, LessonInfo]:
     """Register every lesson in gradebook ``db`` (created if needed) and describe its cells.
 
@@ -173,6 +180,7 @@ def prepare_lessons(sources: dict[str, Path], db: Path, config: Config | None = 
     for lesson, source in sources.items():
         released = _generate(source, lesson, url, config)
         info = LessonInfo(lesson, released)
+        info.files = assignment_files(Path(source).parent, list(config.CourseDirectory.ignore))
         with Gradebook(url) as gb:
             stored = {c.name: c for c in gb.find_notebook(lesson, lesson).source_cells}
         for cell in released.cells:
@@ -366,7 +374,7 @@ def grade_rows(db: Path) -> list[dict]:
             for sub in assignment.submissions:
                 student = sub.student.id
                 split = score_split(sub)
-                row = {"student": student, "lesson": assignment.name}
+                row = {"student": student, "name": sub.student.last_name or student, "lesson": assignment.name}
                 for key in ("score", "max_score", "auto_score", "auto_max_score", "manual_max_score"):
                     row[key] = _fmt(split[key])
                 row["manual_score"] = "" if split["manual_score"] is None else _fmt(split["manual_score"])
@@ -394,11 +402,24 @@ def refresh_results(db: Path, results: list[dict]) -> None:
             r.update({key: split[key] for key in SPLIT_FIELDS})
 
 
+def set_student_names(db: Path, names: dict[str, str]) -> None:
+    """Keep each student's name (as the input spelled it) beside their id in the gradebook.
+
+    Formgrader shows it as the student's last name; an id that is the name itself is left nameless.
+    """
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(db)) as gb:
+        for student, name in names.items():
+            if name and name != student:
+                gb.update_or_create_student(student, last_name=name)
+
+
 def export_csv(db: Path, path: Path) -> list[dict]:
     """Write ``grades.csv`` (exactly :data:`CSV_COLUMNS`) from the gradebook; return its rows."""
     rows = grade_rows(db)
     tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as fh:
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)

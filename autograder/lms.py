@@ -25,13 +25,16 @@ MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade",
                   "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
 
 
-def _people(submissions) -> dict[str, dict]:
-    """``{student id: {"name": ..., "lms": {...}, "timestamp": ...}}`` from the graded submissions."""
+def people_of(entries) -> dict[str, dict]:
+    """``{student id: {"name", "lms", "timestamps"}}`` from graded submissions or ``report.json`` entries."""
     out: dict[str, dict] = {}
-    for sub in submissions:
-        entry = out.setdefault(sub.student, {"name": sub.display_name, "lms": {}, "timestamps": {}})
-        entry["lms"].update(sub.lms_info)
-        entry["timestamps"][sub.lesson] = sub.timestamp
+    for e in entries:
+        if not isinstance(e, dict):
+            e = {"student": e.student, "lesson": e.lesson, "name": e.display_name, "lms": e.lms_info,
+                 "timestamp": e.timestamp}
+        entry = out.setdefault(e["student"], {"name": e.get("name") or e["student"], "lms": {}, "timestamps": {}})
+        entry["lms"].update(e.get("lms") or {})
+        entry["timestamps"][e["lesson"]] = e.get("timestamp")
     return out
 
 
@@ -46,7 +49,7 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 def write_canvas(grade_rows: list[dict], submissions, out: Path) -> Path:
-    people = _people(submissions)
+    people = people_of(submissions)
     lessons = sorted({r["lesson"] for r in grade_rows})
     maxima = {r["lesson"]: r["max_score"] for r in grade_rows}
     scores: dict[str, dict[str, str]] = {}
@@ -61,7 +64,7 @@ def write_canvas(grade_rows: list[dict], submissions, out: Path) -> Path:
 
 
 def write_moodle(grade_rows: list[dict], submissions, out: Path) -> list[Path]:
-    people = _people(submissions)
+    people = people_of(submissions)
     paths = []
     for lesson in sorted({r["lesson"] for r in grade_rows}):
         rows = []
@@ -76,7 +79,11 @@ def write_moodle(grade_rows: list[dict], submissions, out: Path) -> list[Path]:
 
 
 def export(kind: str, grade_rows: list[dict], submissions, out: Path) -> list[Path]:
-    """Write the ``kind`` export of ``grade_rows`` (``grades.csv``'s rows) into ``out``."""
+    """Write the ``kind`` export of ``grade_rows`` (``grades.csv``'s rows) into ``out``.
+
+    ``submissions``: the graded :class:`~autograder.submissions.Submission` objects, or
+    ``report.json``'s entries (which carry each student's name and LMS ids).
+    """
     if kind == "canvas":
         return [write_canvas(grade_rows, submissions, out)]
     if kind == "moodle":

@@ -356,7 +356,7 @@ class StartSandbox:
 
     def run(self, g: Grading) -> None:
         g.box = Sandbox(g.ctx.layers, g.ctx.limits, notebook=g.sub.path, slot_uid=g.slot_uid,
-                        helper_dir=lesson_build(g.sub.lesson))
+                        helper_dir=lesson_build(g.sub.lesson), assignment_files=g.lesson.files)
         g.km = start_kernel(g.box)
 
 
@@ -471,6 +471,7 @@ class Score:
                 entry.update(written=True, points=None, max_points=float(meta.get("points", 0)))
             if run and run.ename:
                 entry["error"] = run.ename
+                entry["message"] = run.evalue[:300]  # for the instructor's class report (report.json only)
             g.result.cells.append(entry)
         g.result.execute_seconds = round(executed, 3)
         if g.verdict.tampered or any(s.tampered for s in g.scores.values()):

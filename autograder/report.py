@@ -78,8 +78,8 @@ def print_summary(run, lessons) -> None:
         lines.append(f"  {lesson}: mean {st['mean_score']:g} / {st['max_score']:g}{written} "
                      f"over {st['submissions']} submission(s)")
     if run.skipped:
-        path, why = run.skipped[0]
-        lines.append(f"  skipped {len(run.skipped)} path(s) (see report.json), e.g. {path}: {why}")
+        lines.append(f"  skipped {len(run.skipped)} path(s) (also in report.json):")
+        lines += [f"    {path}: {why}" for path, why in run.skipped]
     lines.append(f"  sandbox: {run.layers.mode}; layers: {', '.join(run.layers.active)}"
                  + (f"; MISSING: {', '.join(run.layers.missing)}" if run.layers.missing else ""))
     lines.append(f"  wrote {run.csv_path}, {run.report_path}, feedback in {run.csv_path.parent / 'feedback'}")

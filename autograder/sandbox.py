@@ -152,6 +152,32 @@ def _readonly_paths(helper_dir: Path | None = None) -> list[tuple[str, str]]:
     return out
 
 
+def assignment_files(folder: Path, ignore: list[str] = ()) -> list[Path]:
+    """What a lesson's release folder ships beside its notebooks: every entry but notebooks,
+    hidden files, links and what ``CourseDirectory.ignore`` names (nbgrader's patterns)."""
+    import fnmatch
+
+    if folder is None or not Path(folder).is_dir():
+        return []
+    out = []
+    for path in sorted(Path(folder).iterdir()):
+        if path.is_symlink() or path.name.startswith(".") or path.suffix == ".ipynb":
+            continue
+        if any(fnmatch.fnmatch(path.name, pattern) for pattern in ignore):
+            continue
+        out.append(path)
+    return out
+
+
+def _readonly_copy(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=False, ignore_dangling_symlinks=True, dirs_exist_ok=True)
+    else:
+        shutil.copy2(source, target)
+    for path in [target, *target.rglob("*")] if target.is_dir() else [target]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o444)
+
+
 def _merged_usr_links() -> list[tuple[str, str]]:
     links = []
     for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -343,8 +369,11 @@ class Sandbox:
     """One submission's sandbox: scratch directory, launch command, watchdog, clean-up."""
 
     def __init__(self, layers: Layers, limits: Limits, notebook: Path | None = None, slot_uid: int | None = None,
-                 helper_dir: Path | None = None):
+                 helper_dir: Path | None = None, assignment_files: list[Path] | None = None):
         self.layers = layers
+        # what the lesson's release ships beside the notebook (data files, images, helper modules):
+        # read-only in the kernel's working directory, as nbgrader's autograde provides them
+        self.assignment_files = [Path(p) for p in assignment_files or []]
         self.limits = limits
         self.dir = Path(tempfile.mkdtemp(prefix="seqnlp-sbx-"))
         os.chmod(self.dir, 0o711)
@@ -457,6 +486,8 @@ class Sandbox:
             spec["tmpfs"] = [["/tmp", size, "1777"], ["/home/student", size, "0700"]]
             spec["devices"] = list(DEVICES)
             spec["cwd"] = "/home/student"
+            for path in self.assignment_files:
+                binds.append([os.path.realpath(path), f"/home/student/{path.name}"])
             if self.notebook is not None:
                 spec["files"] = [[str(self.notebook), f"/home/student/{self.notebook_name}", 0o600]]
         else:
@@ -464,6 +495,8 @@ class Sandbox:
                 (self.dir / sub).mkdir(exist_ok=True)
                 if os.geteuid() == 0:
                     os.chown(self.dir / sub, self.uid, self.gid)
+            for path in self.assignment_files:  # no mount namespace: read-only copies
+                _readonly_copy(path, self.dir / "home" / path.name)
             spec["cwd"] = str(self.dir / "home")
         if self.layers.mode == "none":
             spec["namespaces"] = []
