@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder.classgen import solution_sources, submission, write
-from autograder.gradebook import prepare_lessons
+from autograder.gradebook import CSV_COLUMNS, prepare_lessons
 from autograder.sandbox import Layers
 from autograder.submissions import LessonNames, SubmissionsError, collect
 
@@ -143,12 +143,18 @@ def test_command_line_grades_a_zip(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out / "grades.csv", newline="") as fh:
         reader = csv.DictReader(fh)
-        assert reader.fieldnames == ["student", "lesson", "score", "max_score", "status"]
+        assert reader.fieldnames == list(CSV_COLUMNS)
         rows = list(reader)
-    assert rows == [
-        {"student": "alice", "lesson": "01_tiny", "score": "5", "max_score": "5", "status": "ok"},
-        {"student": "bob", "lesson": "01_tiny", "score": "0", "max_score": "5", "status": "ok"},
+    assert {"student", "lesson", "score", "max_score", "auto_score", "auto_max_score", "manual_score",
+            "manual_max_score", "manual_pending", "status"} <= set(CSV_COLUMNS)
+    keys = ("student", "lesson", "score", "max_score", "auto_score", "auto_max_score", "manual_score",
+            "manual_max_score", "manual_pending", "status")
+    # the written question left as released: nbgrader's automatic 0, nothing to grade by hand
+    assert [tuple(r[k] for k in keys) for r in rows] == [
+        ("alice", "01_tiny", "5", "6", "5", "5", "0", "1", "0", "ok"),
+        ("bob", "01_tiny", "0", "6", "0", "5", "0", "1", "0", "ok"),
     ]
-    assert "graded 2 submission(s)" in proc.stdout and "01_tiny: mean 2.5 / 5" in proc.stdout
+    assert "graded 2 submission(s)" in proc.stdout, proc.stdout
+    assert "01_tiny: mean 2.5 / 6 (automatic 2.5 / 5; written answers to grade by hand in Formgrader: 0)" in proc.stdout
     assert (out / "feedback" / "alice" / "01_tiny" / "01_tiny.html").is_file()
     assert (out / "report.json").is_file() and (out / "gradebook.db").is_file()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import os
 import re
@@ -48,21 +50,24 @@ def runs(tmp_path_factory):
     return {"kinds": kinds, "one": one, "two": two, "again": again, "tmp": tmp}
 
 
-def _rows(text: str) -> dict[tuple[str, str], list[str]]:
-    lines = text.strip().splitlines()
-    return {tuple(line.split(",")[:2]): line.split(",")[2:] for line in lines[1:]}
+def _rows(text: str) -> dict[tuple[str, str], dict[str, str]]:
+    return {(r["student"], r["lesson"]): r for r in csv.DictReader(io.StringIO(text))}
 
 
 def test_scores_follow_the_kind_of_answer(runs):
     rows = _rows(runs["one"])
     assert len(rows) == len(runs["kinds"]) == 6
     for key, kind in runs["kinds"].items():
-        score, max_score, status = rows[key]
-        assert status == "ok", key
+        row = rows[key]
+        score, max_score = row["auto_score"], row["auto_max_score"]  # full marks: the automatic maximum
+        assert row["status"] == "ok", key
         if kind == "solution":
             assert score == max_score, key
+            written = float(row["manual_max_score"]) > 0
+            assert row["manual_pending"] == ("1" if written else "0"), (key, "own written answers wait for grading")
+            assert row["manual_score"] == ("" if written else "0"), key
         elif kind == "stub":
-            assert score == "0", key
+            assert score == "0" and row["score"] == "0", key
         else:
             assert float(score) < float(max_score), (key, kind)
 
