@@ -134,16 +134,18 @@ def twin_sources(lesson: str, nb=None, source_dir: Path = SOURCE_DIR) -> dict[st
     return {grade_id: twin_source(cells[grade_id], decls, source_dir) for grade_id, decls in twins.items()}
 
 
-def check_twins(lesson: str, progress: bool = False, source: Path | None = None) -> list[Variant]:
+def check_twins(
+    lesson: str, progress: bool = False, source: Path | None = None, source_dir: Path = SOURCE_DIR
+) -> list[Variant]:
     """Run the lesson's solution notebook in one kernel and score each exercise's twins on its tests.
 
     Returns one :class:`Variant` named :data:`TWIN_VARIANT` per exercise with twins (none when the
-    lesson has no twin, without starting a kernel).
+    lesson has no twin, without starting a kernel). ``source_dir``: the package the twins come from.
     """
     lesson = resolve_lesson(lesson)
     path = source or source_notebook(lesson)
     nb = nbformat.read(path, as_version=4)
-    sources = twin_sources(lesson, nb)
+    sources = twin_sources(lesson, nb, source_dir)
     if not sources:
         return []
     exercises = exercises_of(nb)
