@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--source", type=Path, default=None,
                    help="course source folder of <lesson>/<lesson>.ipynb (default: solutions/)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--duedate", action="append", type=_duedate, default=[], metavar="LESSON=WHEN",
+                   help="the lesson's due date (e.g. 01='2026-12-01 23:59 UTC'); submissions with a later timestamp "
+                        "get nbgrader's late penalty (LateSubmissionPlugin.penalty_method in nbgrader_config.py)")
     g.add_argument("--export", action="append", choices=("canvas", "moodle"), default=[],
                    help="also write the grades as the LMS's gradebook import expects (repeatable)")
     sub.add_parser("check", help="report which sandbox layers work on this machine")
@@ -55,6 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--lms", action="append", choices=("canvas", "moodle"), default=[],
                    help="also write the LMS's gradebook import file (repeatable)")
     return parser
+
+
+def _duedate(text: str) -> tuple[str, object]:
+    from nbgrader.utils import parse_utc
+
+    lesson, sep, when = text.partition("=")
+    if not sep or not lesson.strip():
+        raise argparse.ArgumentTypeError(f"expected LESSON=WHEN, got {text!r}")
+    try:
+        return lesson.strip(), parse_utc(when.strip())
+    except (ValueError, OverflowError, TypeError) as err:
+        raise argparse.ArgumentTypeError(f"{when!r} is not a date and time ({err})") from err
 
 
 def export(out: Path, lms: tuple[str, ...] = ()) -> int:
@@ -118,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     options = GradeOptions(
         submissions=args.submissions, out=args.out, lessons=args.lessons, workers=max(1, args.workers),
         limits=limits, unsafe=args.unsafe, source=args.source, fresh=args.fresh, progress=not args.no_progress,
-        export=tuple(args.export),
+        export=tuple(args.export), duedates=dict(args.duedate),
     )
     try:
         run = grade(options)

@@ -43,6 +43,7 @@ class GradeOptions:
     progress: bool = True
     feedback: bool = True
     export: tuple[str, ...] = ()  # LMS import files to write beside grades.csv: "canvas", "moodle"
+    duedates: dict = field(default_factory=dict)  # {lesson: due date (naive UTC)} stored in the gradebook
 
 
 @dataclass
@@ -132,8 +133,8 @@ def _say(message: str, progress) -> None:
 
 def grade(options: GradeOptions) -> GradeRun:
     """Grade every submission under ``options.submissions``; see the module docstring."""
-    from .gradebook import course_config as load_config
     from .gradebook import (
+        apply_late_policy,
         export_csv,
         merge_into,
         prepare_lessons,
@@ -141,6 +142,7 @@ def grade(options: GradeOptions) -> GradeRun:
         seed_manual_grades,
         set_student_names,
     )
+    from .gradebook import course_config as load_config
 
     _quiet_warnings()
     started = time.monotonic()
@@ -206,6 +208,15 @@ def grade(options: GradeOptions) -> GradeRun:
             result.update(name=sub.display_name, lms=sub.lms_info, timestamp=result.get("timestamp") or sub.timestamp)
         merge_into(class_db, results)
         set_student_names(class_db, {s.student: s.display_name for s in subs})
+        duedates = {}
+        for name, when in options.duedates.items():
+            lesson = names.resolve(name)
+            if lesson is None:
+                raise GradingError(f"--duedate names unknown lesson {name!r}: use one of {', '.join(sources)}")
+            duedates[lesson] = when
+        late = apply_late_policy(class_db, config, duedates)
+        for result in results:
+            result["seconds_late"] = late.get((result["student"], result["lesson"]), 0.0)
         refresh_results(class_db, results)  # report.json says what grades.csv says (manual scores kept included)
         rows = export_csv(class_db, out / "grades.csv")
         for kind in options.export:

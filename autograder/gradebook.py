@@ -39,7 +39,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from .lessons import REPO_ROOT
 
 CSV_COLUMNS = ("student", "name", "lesson", "score", "max_score", "auto_score", "auto_max_score", "manual_score",
-               "manual_max_score", "manual_pending", "status")
+               "manual_max_score", "manual_pending", "timestamp", "late_penalty", "status")
 STATUS_TABLE = """CREATE TABLE IF NOT EXISTS seqnlp_grading (
     student TEXT NOT NULL, lesson TEXT NOT NULL, status TEXT NOT NULL, detail TEXT,
     notebook_sha256 TEXT, PRIMARY KEY (student, lesson))"""
@@ -379,6 +379,9 @@ def grade_rows(db: Path) -> list[dict]:
                     row[key] = _fmt(split[key])
                 row["manual_score"] = "" if split["manual_score"] is None else _fmt(split["manual_score"])
                 row["manual_pending"] = str(split["manual_pending"])
+                row["timestamp"] = sub.timestamp.isoformat(sep=" ") if sub.timestamp else ""
+                penalty = sum(nb.late_submission_penalty or 0.0 for nb in sub.notebooks)
+                row["late_penalty"] = _fmt(penalty) if sub.timestamp and sub.total_seconds_late > 0 else ""
                 row["status"] = statuses.get((student, assignment.name), "ok")
                 rows.append(row)
     rows.sort(key=lambda r: (r["student"], r["lesson"]))
@@ -413,6 +416,43 @@ def set_student_names(db: Path, names: dict[str, str]) -> None:
         for student, name in names.items():
             if name and name != student:
                 gb.update_or_create_student(student, last_name=name)
+
+
+def apply_late_policy(db: Path, config, duedates: dict | None = None) -> dict[tuple[str, str], float]:
+    """nbgrader's late-submission policy over the class gradebook.
+
+    ``duedates`` (``{lesson: naive UTC datetime}``) are stored as the assignments' due
+    dates first (Formgrader can set them too). Every submission with a timestamp after
+    its due date gets the penalty of nbgrader's ``LateSubmissionPlugin`` as the course
+    configures it (``c.LateSubmissionPlugin.penalty_method``: ``none``, the default, or
+    ``zero``), kept like ``AssignLatePenalties`` keeps it. Returns ``{(student, lesson):
+    seconds late}`` for the late ones.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.plugins import LateSubmissionPlugin
+
+    plugin = LateSubmissionPlugin(config=config)
+    late = {}
+    with Gradebook(db_url(db)) as gb:
+        for lesson, due in (duedates or {}).items():
+            try:
+                gb.find_assignment(lesson).duedate = due
+            except MissingEntry:
+                continue
+        gb.db.commit()
+        for assignment in gb.assignments:
+            for sub in assignment.submissions:
+                seconds = sub.total_seconds_late if sub.timestamp is not None else 0
+                for nb in sub.notebooks:
+                    nb.late_submission_penalty = None
+                    if seconds > 0:
+                        penalty = plugin.late_submission_penalty(sub.student.id, nb.score, seconds)
+                        if penalty is not None:
+                            nb.late_submission_penalty = min(max(float(penalty), 0.0), float(nb.score))
+                if seconds > 0:
+                    late[(sub.student.id, assignment.name)] = float(seconds)
+        gb.db.commit()
+    return late
 
 
 def export_csv(db: Path, path: Path) -> list[dict]:

@@ -11,7 +11,8 @@
   (``Participant <id>``, read from the download's folder names). Written files:
   ``moodle-<lesson>.csv``.
 
-The grade exported is the total of ``grades.csv`` (automatic plus what was graded by hand).
+The grade exported is the total of ``grades.csv`` (automatic plus what was graded by hand)
+less the late penalty nbgrader's policy gave, if any.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ def people_of(entries) -> dict[str, dict]:
     return out
 
 
+def final_score(row: dict) -> str:
+    """``score - late_penalty`` of a ``grades.csv`` row, written as grades.csv writes numbers."""
+    penalty = float(row.get("late_penalty") or 0.0)
+    if not penalty:
+        return row["score"]
+    value = max(float(row["score"]) - penalty, 0.0)
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:  # a BOM, so spreadsheets read UTF-8 names
@@ -54,7 +64,7 @@ def write_canvas(grade_rows: list[dict], submissions, out: Path) -> Path:
     maxima = {r["lesson"]: r["max_score"] for r in grade_rows}
     scores: dict[str, dict[str, str]] = {}
     for r in grade_rows:
-        scores.setdefault(r["student"], {})[r["lesson"]] = r["score"]
+        scores.setdefault(r["student"], {})[r["lesson"]] = final_score(r)
     rows = [["Points Possible", "", "", "", "", *[maxima[lesson] for lesson in lessons]]]
     for student in sorted(scores, key=lambda s: (people.get(s, {}).get("name") or s).casefold()):
         person = people.get(student, {"name": student, "lms": {}})
@@ -73,7 +83,7 @@ def write_moodle(grade_rows: list[dict], submissions, out: Path) -> list[Path]:
             participant = person["lms"].get("user_id", "") if person["lms"].get("format") == "moodle" else ""
             stamp = person.get("timestamps", {}).get(lesson) or ""
             rows.append([f"Participant {participant}" if participant else "", person["name"], "",
-                         f"graded: {r.get('status', '')}", r["score"], r["max_score"], "Yes", stamp, "", ""])
+                         f"graded: {r.get('status', '')}", final_score(r), r["max_score"], "Yes", stamp, "", ""])
         paths.append(_write(Path(out) / f"moodle-{lesson}.csv", MOODLE_COLUMNS, rows))
     return paths
 

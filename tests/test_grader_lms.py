@@ -96,3 +96,42 @@ def test_source_folder_errors_name_the_folder_given(tmp_path):
     empty.mkdir()
     with pytest.raises(GradingError, match=f"{empty} holds no assignment folder"):
         course_sources(empty)
+
+
+@pytest.mark.notebook
+def test_nbgrader_submitted_layout_with_timestamps_and_the_late_policy(tmp_path):
+    from traitlets.config import Config
+
+    from autograder.gradebook import apply_late_policy, export_csv
+    from autograder.lms import export
+
+    source = make_course(tmp_path)
+    submitted = tmp_path / "submitted"
+    for student, stamp in (("alice", "2026-11-30 09:00:00.000000 UTC"), ("Zoë", "2026-12-02 09:00:00.000000 UTC")):
+        folder = submitted / student / "ps1"
+        folder.mkdir(parents=True)
+        (folder / "ps1.ipynb").write_text(_answer(source, True))
+        (folder / "timestamp.txt").write_text(stamp)
+    out = tmp_path / "graded"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    cmd = [sys.executable, "-m", "autograder", "grade", str(submitted), "--source", str(source), "--out", str(out),
+           "--workers", "2", "--no-progress", "--duedate", "ps1=2026-12-01 00:00:00 UTC"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = {r["student"]: r for r in json.loads((out / "report.json").read_text())["submissions"]}
+    assert report["alice"]["seconds_late"] == 0 and report[student_id("Zoë")]["seconds_late"] == 33 * 3600
+    # the course's policy is nbgrader's default, 'none': lateness is recorded, nothing is taken off
+    with open(out / "grades.csv", encoding="utf-8", newline="") as fh:
+        rows = {r["name"]: r for r in csv.DictReader(fh)}
+    assert rows["Zoë"]["timestamp"].startswith("2026-12-02 09:00:00") and rows["Zoë"]["late_penalty"] == "0"
+    assert rows["alice"]["late_penalty"] == "" and rows["Zoë"]["score"] == "10"
+    # a course configured with penalty_method = 'zero' (nbgrader's LateSubmissionPlugin)
+    config = Config()
+    config.LateSubmissionPlugin.penalty_method = "zero"
+    apply_late_policy(out / "gradebook.db", config)
+    rows = {r["name"]: r for r in export_csv(out / "gradebook.db", out / "grades.csv")}
+    assert rows["Zoë"]["late_penalty"] == "10" and rows["alice"]["late_penalty"] == ""
+    (path,) = export("canvas", list(rows.values()), list(report.values()), out)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        canvas = {r["Student"]: r for r in csv.DictReader(fh)}
+    assert canvas["Zoë"]["ps1"] == "0" and canvas["alice"]["ps1"] == "10"
