@@ -18,6 +18,17 @@ from .data import DatasetError, load_imdb, load_uit_vsfc, use_offline_nltk
 
 use_offline_nltk()
 
+
+
+def __getattr__(name: str):
+    """``seqnlp.lm`` (lesson 07's language models) imports PyTorch, so it loads on first use."""
+    if name == "lm":
+        import importlib
+
+        return importlib.import_module(".lm", __name__)
+    raise AttributeError(f"module 'seqnlp' has no attribute {name!r}")
+
+
 __all__ = [
     "MODE",
     "MODE_REASON",
@@ -25,6 +36,7 @@ __all__ = [
     "RunConfig",
     "get_device",
     "is_fast",
+    "lm",
     "load_imdb",
     "load_uit_vsfc",
     "pick",
