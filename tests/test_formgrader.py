@@ -5,11 +5,15 @@ Jupyter server with nbgrader's Formgrader then runs on 127.0.0.1 in that
 course, and the test talks to Formgrader's REST API the way its pages do:
 submissions and their scores, each notebook's cells, the grading page of a
 submission (the autograded notebook), a manual score and a comment set by
-hand. Grading the class again must keep that manual score and comment.
+hand. The fixture's written question (a manually graded answer cell) is listed
+for manual grading, graded by hand through the same API, and reaches
+grades.csv through ``python -m autograder export``. Grading the class again
+must keep those manual scores and the comment.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import secrets
@@ -34,7 +38,11 @@ pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("formgrader")]
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "tests" / "fixtures" / "grader" / "course"
 LESSON = "01_tiny"
+QUESTION = "q_norm"
+ANN_ANSWER = "Ann's own answer: the norm of the zero vector is 0, so I return the vector unchanged."
 BIN = Path(sys.executable).parent
+KEYS = ("student", "score", "max_score", "auto_score", "auto_max_score", "manual_score", "manual_max_score",
+        "manual_pending", "status")  # the columns of grades.csv this test reads
 
 
 def require_sandbox() -> None:
@@ -122,7 +130,8 @@ def test_formgrader_shows_grades_and_keeps_manual_scores(tmp_path):
     )
     info = prepare_lessons({LESSON: COURSE / LESSON / f"{LESSON}.ipynb"}, tmp_path / "lesson.db")[LESSON]
     class_dir = tmp_path / "class"
-    write(submission(info, solution_sources(COURSE / LESSON / f"{LESSON}.ipynb")), class_dir / "ann" / LESSON / f"{LESSON}.ipynb")
+    answers = {**solution_sources(COURSE / LESSON / f"{LESSON}.ipynb"), QUESTION: ANN_ANSWER}
+    write(submission(info, answers), class_dir / "ann" / LESSON / f"{LESSON}.ipynb")
     write(submission(info, {}), class_dir / "bob" / LESSON / f"{LESSON}.ipynb")
     (class_dir / "eve" / LESSON).mkdir(parents=True)
     (class_dir / "eve" / LESSON / f"{LESSON}.ipynb").write_text("this is not a notebook")
@@ -142,21 +151,41 @@ def test_formgrader_shows_grades_and_keeps_manual_scores(tmp_path):
         subs = {s["student"]: s for s in server.request("GET", f"/formgrader/api/submissions/{LESSON}")}
         assert set(subs) == {"ann", "bob", "eve"}, subs
         assert all(s["autograded"] for s in subs.values()), subs
-        assert (subs["ann"]["score"], subs["ann"]["max_score"]) == (5, 5)
+        assert (subs["ann"]["score"], subs["ann"]["max_score"]) == (5, 6), "5 automatic, 1 written point to grade"
         assert subs["bob"]["score"] == 0 and subs["eve"]["score"] == 0
 
         notebooks = {n["student"]: n for n in server.request("GET", f"/formgrader/api/submitted_notebooks/{LESSON}/{LESSON}")}
         assert set(notebooks) == {"ann", "bob", "eve"}, notebooks
         assert notebooks["eve"]["flagged"], "a submission that could not be graded is flagged for a look"
+        # Formgrader's manual grading view: ann's written answer waits for a hand, bob's stub was nbgrader's 0
+        assert notebooks["ann"]["needs_manual_grade"] and not notebooks["bob"]["needs_manual_grade"], notebooks
         cells = {}
         for student, nb in notebooks.items():
             grades = server.request("GET", f"/formgrader/api/grades?submission_id={nb['id']}")
             cells[student] = {g["name"]: (g["auto_score"], g["max_score"]) for g in grades}
-        assert cells["ann"] == {"test_count": (2, 2), "test_normalize": (2, 2), "test_normalize_partial": (1, 1)}, cells
-        assert cells["bob"] == {"test_count": (0, 2), "test_normalize": (0, 2), "test_normalize_partial": (0, 1)}, cells
+        assert cells["ann"] == {"test_count": (2, 2), "test_normalize": (2, 2), "test_normalize_partial": (1, 1),
+                                QUESTION: (None, 1)}, cells
+        assert cells["bob"] == {"test_count": (0, 2), "test_normalize": (0, 2), "test_normalize_partial": (0, 1),
+                                QUESTION: (0, 1)}, cells
 
         page = server.request("GET", f"/formgrader/submissions/{notebooks['ann']['id']}/")
         assert "test_count" in page and "BEGIN HIDDEN TESTS" in page, "the grading page shows the autograded notebook"
+        assert "the norm of the zero vector is 0" in page, "and the written answer as submitted"
+        assert "Model answer" not in page and "Rubric" not in page
+
+        # grade ann's written answer by hand, as the manual grading view does, then re-export grades.csv
+        [written] = [g for g in server.request("GET", f"/formgrader/api/grades?submission_id={notebooks['ann']['id']}")
+                     if g["name"] == QUESTION]
+        assert written["needs_manual_grade"] and written["auto_score"] is None, written
+        marked = server.request("PUT", f"/formgrader/api/grade/{written['id']}", {"manual_score": 1})
+        assert marked["manual_score"] == 1 and not marked["needs_manual_grade"], marked
+        export = subprocess.run([sys.executable, "-m", "autograder", "export", "--out", str(graded)], env=env,
+                                cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert export.returncode == 0, export.stdout + export.stderr
+        assert "written answers still to grade by hand: 0" in export.stdout, export.stdout
+        with open(graded / "grades.csv", newline="") as fh:
+            exported = {r["student"]: r for r in csv.DictReader(fh)}
+        assert [exported["ann"][k] for k in KEYS] == ["ann", "6", "6", "5", "5", "1", "1", "0", "ok"], exported
         eve_page = server.request("GET", f"/formgrader/submissions/{notebooks['eve']['id']}/")
         assert "invalid-notebook" in eve_page
 
@@ -174,7 +203,9 @@ def test_formgrader_shows_grades_and_keeps_manual_scores(tmp_path):
         grade_class(class_dir, course)
         timings["regrade"] = round(time.monotonic() - regrade, 1)
         after = {s["student"]: s for s in server.request("GET", f"/formgrader/api/submissions/{LESSON}")}
-        assert after["bob"]["score"] == 1.5 and after["ann"]["score"] == 5, after
+        assert after["bob"]["score"] == 1.5 and after["ann"]["score"] == 6, after
+        again = server.request("GET", f"/formgrader/api/grade/{written['id']}")
+        assert again["manual_score"] == 1 and not again["needs_manual_grade"], "same notebook: nothing new to review"
         kept = server.request("GET", f"/formgrader/api/grade/{count['id']}")
         assert kept["manual_score"] == 1.5 and kept["auto_score"] == 0, kept
         note = server.request("GET", f"/formgrader/api/comment/{comment['id']}")
@@ -198,6 +229,8 @@ def test_formgrader_shows_grades_and_keeps_manual_scores(tmp_path):
         assert gb.find_comment("ex_count", LESSON, LESSON, "bob").manual_comment == "close: count whole tokens"
         assert gb.find_submission_notebook(LESSON, LESSON, "eve").flagged
         assert not gb.find_submission_notebook(LESSON, LESSON, "ann").flagged
-    rows = (graded / "grades.csv").read_text().splitlines()
-    assert rows == ["student,lesson,score,max_score,status", "ann,01_tiny,5,5,ok", "bob,01_tiny,1.5,5,ok",
-                    "eve,01_tiny,0,5,invalid-notebook"], rows
+    with open(graded / "grades.csv", newline="") as fh:
+        rows = [tuple(r[k] for k in KEYS) for r in csv.DictReader(fh)]
+    # bob's override of a test cell counts in the automatic part; ann's written point in the manual part
+    assert rows == [("ann", "6", "6", "5", "5", "1", "1", "0", "ok"), ("bob", "1.5", "6", "1.5", "5", "0", "1", "0", "ok"),
+                    ("eve", "0", "6", "0", "5", "0", "1", "0", "invalid-notebook")], rows
