@@ -414,3 +414,135 @@ def peephole_lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_ci, w_cf, 
     c_t = f * c_prev + i * np.tanh(z_g + w_ci * c_prev)
     o = sigmoid(z_o + w_co * c_t)
     return o * np.tanh(c_t), c_t
+
+# %% mutant ex_lm_batches: targets_not_shifted
+def lm_batches(ids, batch_size, seq_len):
+    ids = torch.as_tensor(ids, dtype=torch.int64)
+    rows = max(len(ids) - 1, 0) // batch_size
+    inputs = ids[: batch_size * rows].reshape(batch_size, rows)
+    return [(inputs[:, t : t + seq_len], inputs[:, t : t + seq_len]) for t in range(0, rows, seq_len)]
+
+# %% mutant ex_lm_batches: interleaved_rows
+# deals the stream out round-robin (row r gets ids r, r + B, ...): the state cannot carry over
+def lm_batches(ids, batch_size, seq_len):
+    ids = torch.as_tensor(ids, dtype=torch.int64)
+    rows = max(len(ids) - 1, 0) // batch_size
+    inputs = ids[: batch_size * rows].reshape(rows, batch_size).T
+    targets = ids[1 : batch_size * rows + 1].reshape(rows, batch_size).T
+    return [(inputs[:, t : t + seq_len], targets[:, t : t + seq_len]) for t in range(0, rows, seq_len)]
+
+# %% mutant ex_lm_batches: short_last_chunk_dropped
+def lm_batches(ids, batch_size, seq_len):
+    ids = torch.as_tensor(ids, dtype=torch.int64)
+    rows = max(len(ids) - 1, 0) // batch_size
+    inputs = ids[: batch_size * rows].reshape(batch_size, rows)
+    targets = ids[1 : batch_size * rows + 1].reshape(batch_size, rows)
+    return [(inputs[:, t : t + seq_len], targets[:, t : t + seq_len]) for t in range(0, rows - seq_len + 1, seq_len)]
+
+# %% mutant ex_lm_batches: rows_of_all_ids
+# L = N // batch_size: the last row's last target runs past the stream
+def lm_batches(ids, batch_size, seq_len):
+    ids = torch.as_tensor(ids, dtype=torch.int64)
+    rows = len(ids) // batch_size
+    inputs = ids[: batch_size * rows].reshape(batch_size, rows)
+    targets = torch.cat([ids, ids[-1:]])[1 : batch_size * rows + 1].reshape(batch_size, rows)
+    return [(inputs[:, t : t + seq_len], targets[:, t : t + seq_len]) for t in range(0, rows, seq_len)]
+
+# %% mutant ex_lm_batches: overlapping_chunks
+# chunks start every seq_len - 1 steps (a window that repeats one step)
+def lm_batches(ids, batch_size, seq_len):
+    ids = torch.as_tensor(ids, dtype=torch.int64)
+    rows = max(len(ids) - 1, 0) // batch_size
+    inputs = ids[: batch_size * rows].reshape(batch_size, rows)
+    targets = ids[1 : batch_size * rows + 1].reshape(batch_size, rows)
+    return [(inputs[:, t : t + seq_len], targets[:, t : t + seq_len]) for t in range(0, rows, max(seq_len - 1, 1))]
+
+# %% mutant ex_lm_batches: keeps_input_dtype
+def lm_batches(ids, batch_size, seq_len):
+    ids = torch.as_tensor(ids)
+    rows = max(len(ids) - 1, 0) // batch_size
+    inputs = ids[: batch_size * rows].reshape(batch_size, rows)
+    targets = ids[1 : batch_size * rows + 1].reshape(batch_size, rows)
+    return [(inputs[:, t : t + seq_len], targets[:, t : t + seq_len]) for t in range(0, rows, seq_len)]
+
+# %% mutant ex_lm_perplexity: unweighted_mean
+# the plain mean of the batch losses: the short last batch counts as much as a full one
+def lm_perplexity(batch_losses, batch_tokens, base=math.e):
+    if len(batch_losses) != len(batch_tokens) or sum(batch_tokens) <= 0:
+        raise ValueError("need one token count per batch loss")
+    return base ** (sum(batch_losses) / len(batch_losses))
+
+# %% mutant ex_lm_perplexity: losses_taken_as_sums
+def lm_perplexity(batch_losses, batch_tokens, base=math.e):
+    if len(batch_losses) != len(batch_tokens) or sum(batch_tokens) <= 0:
+        raise ValueError("need one token count per batch loss")
+    return base ** (sum(batch_losses) / sum(batch_tokens))
+
+# %% mutant ex_lm_perplexity: always_exp
+# ignores base: e ** loss even when the loss is in bits
+def lm_perplexity(batch_losses, batch_tokens, base=math.e):
+    total = sum(batch_tokens)
+    if len(batch_losses) != len(batch_tokens) or total <= 0:
+        raise ValueError("need one token count per batch loss")
+    return math.exp(sum(loss * n for loss, n in zip(batch_losses, batch_tokens)) / total)
+
+# %% mutant ex_lm_perplexity: no_exponential
+# returns the cross-entropy itself
+def lm_perplexity(batch_losses, batch_tokens, base=math.e):
+    total = sum(batch_tokens)
+    if len(batch_losses) != len(batch_tokens) or total <= 0:
+        raise ValueError("need one token count per batch loss")
+    return sum(loss * n for loss, n in zip(batch_losses, batch_tokens)) / total
+
+# %% mutant ex_lm_perplexity: no_length_check
+def lm_perplexity(batch_losses, batch_tokens, base=math.e):
+    total = sum(batch_tokens)
+    mean = sum(loss * n for loss, n in zip(batch_losses, batch_tokens)) / total
+    return base**mean
+
+# %% mutant ex_sample_next: temperature_multiplies
+def sample_next(logits, temperature, generator):
+    if temperature == 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits * temperature, dim=-1)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+# %% mutant ex_sample_next: ignores_temperature
+def sample_next(logits, temperature, generator):
+    if temperature == 0:
+        return int(torch.argmax(logits))
+    return int(torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator))
+
+# %% mutant ex_sample_next: global_generator
+# draws from PyTorch's global generator: not reproducible with the one passed in
+def sample_next(logits, temperature, generator):
+    if temperature == 0:
+        return int(torch.argmax(logits))
+    return int(torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1))
+
+# %% mutant ex_sample_next: greedy_last_of_ties
+def sample_next(logits, temperature, generator):
+    if temperature == 0:
+        flipped = torch.flip(logits, dims=[0])
+        return int(len(logits) - 1 - torch.argmax(flipped))
+    return int(torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1, generator=generator))
+
+# %% mutant ex_sample_next: draws_at_zero_too
+# draws a (wasted) sample before answering greedily: the generator moves at T = 0
+def sample_next(logits, temperature, generator):
+    draw = int(torch.multinomial(torch.softmax(logits / max(temperature, 1e-3), dim=-1), 1, generator=generator))
+    return int(torch.argmax(logits)) if temperature == 0 else draw
+
+# %% mutant ex_sample_next: softmax_without_temperature_then_power
+# q = p ** T instead of p ** (1 / T)
+def sample_next(logits, temperature, generator):
+    if temperature == 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits, dim=-1) ** temperature
+    return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
+
+# %% mutant ex_sample_next: returns_tensor
+def sample_next(logits, temperature, generator):
+    if temperature == 0:
+        return torch.argmax(logits)
+    return torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1, generator=generator)[0]
