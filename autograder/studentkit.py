@@ -83,11 +83,15 @@ def _telling(lines: list[str]) -> set[str]:
 
 
 def secret_lines(lessons: list[str] | None = None) -> dict[str, set[str]]:
-    """``{kind: lines}``: every telling line of the lessons' solutions, hidden tests and mutants."""
-    out: dict[str, set[str]] = {"solution": set(), "hidden test": set(), "mutant": set()}
+    """``{kind: lines}``: every telling line of the lessons' solutions, hidden tests, mutants, and the
+    model answers and rubrics of their written questions (manually graded answer cells)."""
+    out: dict[str, set[str]] = {"solution": set(), "hidden test": set(), "mutant": set(), "model answer": set()}
     for lesson in lessons or available_lessons():
         nb = nbformat.read(source_notebook(lesson), as_version=4)
         for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution"):
+                out["model answer"] |= _telling(_between(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))
             if cell.cell_type != "code":
                 continue
             out["solution"] |= _telling(_between(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))

@@ -255,7 +255,8 @@ def feedback(graded, student) -> str:
 
 
 def score(graded, student) -> float:
-    return float(graded["rows"][student]["score"])
+    """The automatic score (the fixture's written question is left as released by every submission)."""
+    return float(graded["rows"][student]["auto_score"])
 
 
 def status(graded, student) -> str:
@@ -268,7 +269,7 @@ def test_every_submission_has_one_row_and_honest_students_are_unaffected(graded)
     assert (score(graded, "alice"), status(graded, "alice")) == (5.0, "ok")
     assert (score(graded, "bob"), status(graded, "bob")) == (0.0, "ok")
     assert (score(graded, "carol"), status(graded, "carol")) == (2.0, "ok")
-    assert all(r["max_score"] == "5" for r in rows.values())
+    assert all((r["auto_max_score"], r["max_score"]) == ("5", "6") for r in rows.values())
 
 
 def test_01_infinite_loop_is_interrupted_and_the_rest_still_graded(graded):

@@ -42,7 +42,11 @@ def test_lesson01_solution_and_stub(tmp_path):
     rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
     report = {r["student"]: r for r in json.loads((tmp_path / "out" / "report.json").read_text())["submissions"]}
     why = {s: (r["status"], r["detail"], [c for c in r["cells"] if c.get("reason")]) for s, r in report.items()}
-    assert rows["solution"]["status"] == "ok" and rows["solution"]["score"] == rows["solution"]["max_score"], why
+    # full marks: the automatic maximum (written answers, if any, are left as released: nbgrader's 0)
+    sol = rows["solution"]
+    assert sol["status"] == "ok" and sol["auto_score"] == sol["auto_max_score"], why
+    assert float(sol["auto_max_score"]) == info.auto_max_score > 0
+    assert float(sol["manual_max_score"]) == info.manual_max_score and sol["manual_pending"] == "0"
     assert rows["stub"]["status"] == "ok" and rows["stub"]["score"] == "0", why
     page = (tmp_path / "out" / "feedback" / "solution" / LESSON / f"{LESSON}.html").read_text()
     text = html.unescape(re.sub(r"<[^>]+>", "", page))

@@ -1,7 +1,9 @@
 """The release round trip for every lesson in solutions/ (new lessons are picked up by their folder).
 
 For each lesson: lessons/ is exactly today's release; nbgrader gives the solution
-full marks and the untouched release zero; every exercise's stub scores zero and
+full automatic marks (its written answers waiting for hand grading) and the untouched
+release zero; every written answer is released as the bare text stub, with no line of
+its model answer or rubric anywhere in the release; every exercise's stub scores zero and
 every mutant in mutants.py loses points; every graded test cell compares plain values
 (autograder.plaincheck).
 """
@@ -27,6 +29,7 @@ from autograder.roundtrip import autograde_notebook, check_mutants, exercises_of
 from autograder.settings import COURSE_KERNEL
 
 AVAILABLE = available_lessons()
+TEXT_STUB = "YOUR ANSWER HERE"  # autograder/nbgrader_config.py: ClearSolutions.text_stub
 MIN_MUTANTS_PER_EXERCISE = 3
 GENERATED_SAMPLE = 3  # generated mutants per exercise in make test (a fixed sample; make mutation runs them all)
 
@@ -69,6 +72,62 @@ def test_release_has_no_solutions_or_outputs(lesson):
     assert nb.metadata.get("kernelspec", {}).get("name") == COURSE_KERNEL, f"{path}: kernelspec must be {COURSE_KERNEL}"
 
 
+def written_answers(nb) -> dict[str, nbformat.NotebookNode]:
+    """The manually graded answer cells (written questions) of a notebook, by grade id."""
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")
+            and c.cell_type == "markdown"}
+
+
+def model_answer_lines(cell) -> list[str]:
+    """The telling lines of a written answer's model answer and rubric (markers, bullets and emphasis stripped)."""
+    body = cell.source.split("### BEGIN SOLUTION", 1)[-1].split("### END SOLUTION", 1)[0]
+    lines = [line.strip().lstrip("-*0123456789. ").strip("* ").strip() for line in body.splitlines()]
+    return [line for line in lines if len(line) >= 20]
+
+
+@pytest.mark.parametrize("lesson", AVAILABLE)
+def test_written_answers_are_released_as_the_text_stub(lesson):
+    """Every written question's answer cell is released as the bare stub; no model answer or rubric line leaks."""
+    from autograder.gradebook import course_config
+
+    assert course_config().ClearSolutions.text_stub == TEXT_STUB
+    source = nbformat.read(source_notebook(lesson), as_version=4)
+    path = released_notebook(lesson)
+    released = nbformat.read(path, as_version=4)
+    mine, theirs = written_answers(source), written_answers(released)
+    assert set(theirs) == set(mine), f"{path}: written answer cells {sorted(theirs)} vs the source's {sorted(mine)}"
+    raw = path.read_text(encoding="utf-8")
+    text = raw + "\n" + "\n".join(c.source for c in released.cells)
+    for grade_id, cell in mine.items():
+        got = theirs[grade_id]
+        assert got.source == TEXT_STUB, f"{path}: {grade_id} is released as {got.source[:80]!r}, not {TEXT_STUB!r}"
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, (
+            f"{lesson}: {grade_id} keeps its model answer between ### BEGIN SOLUTION / ### END SOLUTION")
+        assert float(got.metadata["nbgrader"].get("points", 0)) > 0, f"{path}: {grade_id} has no points"
+        for line in model_answer_lines(cell):
+            assert line not in text, f"{path}: a line of {grade_id}'s model answer or rubric is released: {line!r}"
+
+
+@pytest.mark.parametrize("lesson", AVAILABLE)
+def test_header_states_automatic_and_written_points(lesson):
+    """A lesson with written questions says "N points: A automatic, M written" in its first cell, truly."""
+    import re
+
+    nb = nbformat.read(source_notebook(lesson), as_version=4)
+    written = written_answers(nb)
+    if not written:
+        return
+    grades = [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    auto = sum(float(m.get("points", 0)) for m in grades if not m.get("solution"))
+    manual = sum(float(m.get("points", 0)) for m in grades if m.get("solution"))
+    found = re.search(r"(\d+(?:\.\d+)?) points?: (\d+(?:\.\d+)?) automatic, (\d+(?:\.\d+)?) written", nb.cells[0].source)
+    assert found, f"{lesson}: the first cell must state the points as 'N points: A automatic, M written (graded by hand)'"
+    stated = tuple(float(x) for x in found.groups())
+    assert stated == (auto + manual, auto, manual), f"{lesson}: the header says {stated}, the cells give " \
+        f"{(auto + manual, auto, manual)}"
+
+
 @pytest.mark.parametrize("lesson", AVAILABLE)
 def test_every_exercise_has_mutants(lesson):
     nb = nbformat.read(source_notebook(lesson), as_version=4)
@@ -95,9 +154,19 @@ def test_tests_compare_plain_values(lesson):
 @notebook
 @pytest.mark.parametrize("lesson", AVAILABLE)
 def test_nbgrader_gives_solution_full_marks(lesson, tmp_path):
+    """Full automatic marks; each written answer (the model answer, as a student would write it) waits for a hand."""
+    from nbgrader.api import Gradebook
+
     scores = autograde_notebook(lesson, source_notebook(lesson), tmp_path, student="solution")
-    lost = {cell: s for cell, s in scores.items() if s[0] != s[1]}
+    written = set(written_answers(nbformat.read(source_notebook(lesson), as_version=4)))
+    lost = {cell: s for cell, s in scores.items() if s[0] != s[1] and cell not in written}
     assert scores and not lost, f"{lesson}: the solution lost points in nbgrader autograde: {lost}"
+    assert written <= set(scores), f"{lesson}: written answers missing from nbgrader's grades"
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        grades = {g.name: g for g in gb.find_submission_notebook(lesson, lesson, "solution").grades}
+        pending = {name: (grades[name].auto_score, grades[name].needs_manual_grade) for name in written}
+    assert all(v == (None, True) for v in pending.values()), (
+        f"{lesson}: written answers must wait for hand grading (auto_score None, needs_manual_grade): {pending}")
 
 
 @notebook

@@ -35,6 +35,10 @@ def test_kit_holds_no_line_of_the_answer_key(full_kit):
     print(f"\nkit {kit.name}: built in {seconds:.0f} s; {result.describe()}")
     assert not result.hits, result.hits[:10]
     assert result.checked["solution"] > 200 and result.checked["hidden test"] > 400 and result.checked["mutant"] > 400
+    written = [c for lesson in available_lessons() for c in nbformat.read(source_notebook(lesson), as_version=4).cells
+               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+               and c.metadata.get("nbgrader", {}).get("solution")]
+    assert bool(result.checked["model answer"]) == bool(written), "every model answer and rubric line is looked for"
     assert all(name.startswith("seqnlp/") for name, _, _ in result.shared)
     files = sorted(str(p.relative_to(kit)) for p in kit.rglob("*") if p.is_file())
     assert result.files == len(files)
