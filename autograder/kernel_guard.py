@@ -177,6 +177,9 @@ class Guard:
         import builtins
 
         snap["builtins"] = dict(vars(builtins))
+        # names the kernel itself binds over a builtin in the notebook's namespace (IPython's own `open`)
+        snap["kernel_shadows"] = {name: value for name, value in self.shell.user_ns.items()
+                                  if name in snap["builtins"] and not name.startswith("__")}
         snap["sys_hooks"] = {n: getattr(sys, n) for n in ("displayhook", "excepthook", "unraisablehook",
                                                           "breakpointhook", "stdout", "stderr", "stdin")}
         snap["asyncgen"] = sys.get_asyncgen_hooks()
@@ -481,7 +484,8 @@ class Guard:
             user_ns["__builtins__"] = snap["user_builtins"]
         # names the next test cell reads: builtins must be the builtins, modules the real modules
         for name in names:
-            if name in user_ns and name in snap["builtins"] and user_ns[name] is not snap["builtins"][name]:
+            if name in user_ns and name in snap["builtins"] and user_ns[name] is not snap["builtins"][name] and (
+                    user_ns[name] is not snap["kernel_shadows"].get(name, _MISSING)):
                 value = user_ns.pop(name)
                 if callable(value):
                     tampered.append(f"the notebook rebound {name}, which the tests use")

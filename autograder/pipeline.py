@@ -192,8 +192,8 @@ def restore_cells(nb: NotebookNode, lesson: LessonInfo) -> tuple[list[str], list
         if cell.cell_type != info.cell_type:
             edited.append(grade_id)
             cell = _retype(cell, info.cell_type)
-        elif info.locked and cell.source.rstrip() != info.released_source.rstrip():
-            edited.append(grade_id)
+        elif (info.locked or info.is_test) and cell.source.rstrip() != info.released_source.rstrip():
+            edited.append(grade_id)  # nbgrader restores test cells whatever their metadata says: so do we
         cell.metadata["nbgrader"] = copy.deepcopy(info.metadata)
         seen[grade_id] = cell
         cells.append(cell)
