@@ -135,3 +135,34 @@ def test_nbgrader_submitted_layout_with_timestamps_and_the_late_policy(tmp_path)
     with open(path, encoding="utf-8-sig", newline="") as fh:
         canvas = {r["Student"]: r for r in csv.DictReader(fh)}
     assert canvas["Zoë"]["ps1"] == "0" and canvas["alice"]["ps1"] == "10"
+
+
+@pytest.mark.notebook
+def test_class_report_names_the_planted_mistakes(tmp_path):
+    from autograder.classgen import mutant_sources, solution_sources, submission, write
+    from autograder.classreport import summarise
+    from autograder.grade import GradeOptions, grade
+    from autograder.gradebook import prepare_lessons
+    from autograder.sandbox import Limits
+
+    course = Path(__file__).parent / "fixtures" / "grader" / "course"
+    source = course / "01_tiny" / "01_tiny.ipynb"
+    lesson = prepare_lessons({"01_tiny": source}, tmp_path / "l.db")["01_tiny"]
+    solutions, mutants = solution_sources(source), mutant_sources(source)
+    planted = dict(mutants["ex_count"])["off_by_one"]
+    other = dict(mutants["ex_normalize"])["divides_by_sum"]
+    plan = {"ann": solutions, "bob": {**solutions, "ex_count": planted}, "cat": {**solutions, "ex_count": planted},
+            "dan": {**solutions, "ex_count": planted}, "eve": {**solutions, "ex_normalize": other}}
+    for student, answers in plan.items():
+        write(submission(lesson, answers), tmp_path / "class" / student / "01_tiny" / "01_tiny.ipynb")
+    out = tmp_path / "graded"
+    run = grade(GradeOptions(submissions=tmp_path / "class", out=out, workers=2, source=course, progress=False,
+                             limits=Limits(cell_timeout=30, notebook_timeout=120)))
+    by_student = {r["student"]: r for r in run.results}
+    planted_messages = {c.get("message") for c in by_student["bob"]["cells"] if c.get("message")}
+    failures = summarise(run.results, {"01_tiny": lesson})["01_tiny"]["top_failures"]
+    top = failures["ex_count"]
+    assert top[0][1] == 3 and any(m and m.split("\n")[0] in top[0][0] for m in planted_messages), top
+    assert failures["ex_normalize"][0][1] == 1, failures
+    page = (out / "class-report.html").read_text()
+    assert "Most frequent failures per exercise" in page and "ex_count" in page
