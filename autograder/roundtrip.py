@@ -172,7 +172,7 @@ class Variant:
 
     @property
     def kind(self) -> str:
-        if self.name in ("solution", "stub"):
+        if self.name in ("solution", "stub", "twin"):
             return self.name
         return "generated" if self.name.startswith("gen:") else "mutant"
 
@@ -215,13 +215,17 @@ def check_mutants(
     source: Path | None = None,
     released: Path | None = None,
     generated_sample: int = 0,
+    twins: bool = False,
 ) -> list[Variant]:
     """Score the solution, the stub and every mutant of every exercise of ``lesson``.
 
     With ``generated_sample``, that many of each exercise's generated mutants
     (:mod:`autograder.mutation`, a fixed sample, equivalent ones left out) run too,
     named ``gen:<id>``. Returns one :class:`Variant` per (exercise, implementation);
-    the caller decides what passes (see ``tests/test_lessons.py``).
+    the caller decides what passes (see ``tests/test_lessons.py``). With ``twins``, each
+    exercise that ``seqnlp`` also implements runs once more with the full package's twins
+    in place of its solution cell (:mod:`autograder.twins`), named ``twin``: it must keep
+    full marks.
     """
     lesson = resolve_lesson(lesson)
     path = source or source_notebook(lesson)
@@ -235,6 +239,11 @@ def check_mutants(
         raise RoundTripError(f"{mutants_file}: mutants for unknown solution cells {stray}; known: {sorted(known)}")
 
     stubs = released_sources(released or released_notebook(lesson))
+    twin_cells: dict[str, str] = {}
+    if twins and source is None:
+        from .twins import twin_sources
+
+        twin_cells = twin_sources(lesson, nb)
     generated = []
     if generated_sample and source is None:
         generated = _generated_sample(lesson, nb, exercises, generated_sample)
@@ -258,6 +267,8 @@ def check_mutants(
                 variants = [("stub", stub)]
                 variants += [(m.name, m.source) for m in mutants if m.cell == ex.grade_id]
                 variants += [(m.name, m.source) for m in generated if m.exercise == ex.grade_id]
+                if ex.grade_id in twin_cells:
+                    variants.append(("twin", twin_cells[ex.grade_id]))
                 live.client.timeout = MUTANT_TIMEOUT  # a mutant that loops is caught by the timeout
                 for name, source in variants:
                     started = time.perf_counter()

@@ -180,11 +180,14 @@ def test_nbgrader_gives_untouched_release_zero(lesson, tmp_path):
 @notebook
 @pytest.mark.parametrize("lesson", AVAILABLE)
 def test_stubs_score_zero_and_mutants_lose_points(lesson):
-    variants = check_mutants(lesson, generated_sample=GENERATED_SAMPLE)
+    variants = check_mutants(lesson, generated_sample=GENERATED_SAMPLE, twins=True)
     problems = []
     for v in variants:
         if v.kind == "solution" and v.score != v.max_score:
             problems.append(f"solution of {v.exercise} loses points: {v.score:g}/{v.max_score:g} {v.details}")
+        elif v.kind == "twin" and v.score != v.max_score:
+            problems.append(f"seqnlp's twin of {v.exercise} loses points on the lesson's tests: "
+                            f"{v.score:g}/{v.max_score:g} {v.details} (python -m autograder.twins {lesson[:2]})")
         elif v.kind == "stub" and v.score != 0:
             problems.append(f"stub of {v.exercise} earns {v.score:g}/{v.max_score:g}: a test passes on the stub")
         elif v.kind == "mutant" and v.score >= v.max_score:
