@@ -172,9 +172,18 @@ def test_nbgrader_gives_solution_full_marks(lesson, tmp_path):
 @notebook
 @pytest.mark.parametrize("lesson", AVAILABLE)
 def test_nbgrader_gives_untouched_release_zero(lesson, tmp_path):
+    """Zero everywhere; a written answer left as released is nbgrader's automatic 0, not listed for grading."""
+    from nbgrader.api import Gradebook
+
     scores = autograde_notebook(lesson, released_notebook(lesson), tmp_path, student="stub")
     earned = {cell: s for cell, s in scores.items() if s[0] != 0}
     assert scores and not earned, f"{lesson}: the untouched student notebook earned points: {earned}"
+    written = set(written_answers(nbformat.read(source_notebook(lesson), as_version=4)))
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        grades = {g.name: g for g in gb.find_submission_notebook(lesson, lesson, "stub").grades}
+        unanswered = {name: (grades[name].auto_score, grades[name].needs_manual_grade) for name in written}
+    assert all(v == (0, False) for v in unanswered.values()), (
+        f"{lesson}: nbgrader scores an answer left as the stub 0 (utils.determine_grade): {unanswered}")
 
 
 @notebook
