@@ -41,6 +41,7 @@ from nbgrader.preprocessors.base import NbGraderPreprocessor
 from .feedback import mark_written_answers, neutralize_script_links, scrub_for_students, written_grades
 from .gradebook import CellInfo, LessonInfo
 from .lessons import REPO_ROOT
+from .submissions import read_small
 
 GRADED_ENV = "SEQNLP_GRADED"
 NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
@@ -64,12 +65,7 @@ def feedback_dir(out_dir: Path, student: str, lesson: str) -> Path:
 
 
 def _read_small(path: Path) -> str | None:
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > _FILE_MAX_BYTES:
-            return None
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+    return read_small(path, _FILE_MAX_BYTES)
 
 
 def parse_timestamp(text: str | None):

@@ -306,7 +306,7 @@ class _Walk:
             for p in files:
                 if p != notebook and p.name not in NBGRADER_FILES:
                     self.skip(p, f"beside the notebook of {lesson}: only the notebook is graded")
-            stamp = _read_small(lesson_dir / "timestamp.txt")
+            stamp = read_small(lesson_dir / "timestamp.txt")
             self.add(student_dir.name, lesson, notebook, "nbgrader", timestamp=stamp)
 
     def folder(self, root: Path) -> None:
@@ -344,7 +344,8 @@ def discover(root: Path, names: LessonNames, base: Path | None = None, only: str
     return walk.found
 
 
-def _read_small(path: Path, limit: int = 4096) -> str | None:
+def read_small(path: Path, limit: int = 4096) -> str | None:
+    """A small text file's stripped text; None for a link, a missing, large or undecodable file."""
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
             return None
