@@ -153,8 +153,9 @@ class Vocab:
 
     Built from tokenized texts (an iterable of token lists, read once): tokens seen at least
     ``min_freq`` times, by decreasing count, ties in alphabetical order; ``max_size`` bounds
-    the whole vocabulary, the two specials included (use ``len(vocab)`` as an embedding
-    layer's ``num_embeddings``).
+    the whole vocabulary, the two specials included: at most ``max_size - 2`` tokens, none
+    beside the specials when ``max_size <= 2`` (use ``len(vocab)`` as an embedding layer's
+    ``num_embeddings``).
 
     Attributes: ``itos`` (index -> token), ``stoi`` (token -> index) and ``counts`` (the
     count of every token seen, kept or not).
@@ -164,14 +165,14 @@ class Vocab:
     pad_index, unk_index = 0, 1
 
     def __init__(self, tokenized_texts: Iterable[Iterable[str]], min_freq: int = 1, max_size: int | None = None):
-        if max_size is not None and max_size < 2:
-            raise ValueError(f"max_size counts <pad> and <unk>, so it must be at least 2, not {max_size}")
+        if max_size is not None and max_size < 0:
+            raise ValueError(f"max_size is a number of entries (<pad> and <unk> included), not {max_size}")
         counts = Counter(token for tokens in tokenized_texts for token in tokens)
         for special in (self.PAD, self.UNK):
             counts.pop(special, None)
         kept = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
         if max_size is not None:
-            kept = kept[: max_size - 2]
+            kept = kept[: max(max_size - 2, 0)]  # max_size 0, 1 or 2: only the two specials
         self.counts: Counter[str] = counts
         self.itos: list[str] = [self.PAD, self.UNK, *kept]
         self.stoi: dict[str, int] = {token: index for index, token in enumerate(self.itos)}
