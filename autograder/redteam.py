@@ -228,7 +228,21 @@ for _ in range(400):
 display(HTML("<script>document.title='pwned'</script><img src=x onerror=alert(1)><b>hi</b>"))
 display(Javascript("alert(2)"))''', statuses=("ok",),
            extra=lambda nb: nb.cells.append(new_markdown_cell("<script>alert(3)</script><iframe src='x'></iframe>"))),
+    Attack("written_markup", "markup", "pass", statuses=("ok",), extra=lambda nb: hostile_written_answers(nb)),
 )
+
+HOSTILE_ANSWER = ("My answer. <script>alert(4)</script><img src=x onerror=alert(5)> [see](javascript:alert(6)) "
+                  "[again](JaVa&#115;cript:alert(7)) <a href='javascript:alert(8)'>here</a>")
+
+
+def hostile_written_answers(nb: NotebookNode) -> None:
+    """Every written answer (manually graded answer cell) as script, markup and script links; else a new cell."""
+    written = [c for c in nb.cells if c.cell_type == "markdown"
+               and c.get("metadata", {}).get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")]
+    for cell in written:
+        cell.source = HOSTILE_ANSWER
+    if not written:
+        nb.cells.append(new_markdown_cell(HOSTILE_ANSWER))
 
 
 def by_name(names: list[str] | None = None) -> list[Attack]:
@@ -379,7 +393,8 @@ def judge(out: Path, roles: dict[tuple[str, str], str], lessons: dict[str, Lesso
         size = len(body.encode("utf-8"))
         text = html.unescape(re.sub(r"<[^>]+>", "", body))
         leaked = sum(1 for line in hidden[lesson] if line in text)
-        student_script = bool(re.search(r"<script>document\.title|<img src=x onerror|<script>alert|<iframe src", body))
+        student_script = bool(re.search(r"<script>document\.title|<img src=x onerror|<script>alert|<iframe src"
+                                        r"""|(href|src)\s*=\s*["']?\s*javascript:""", body, re.IGNORECASE))
         if role == "honest":
             kind = "reference"
             if status != "ok" or score != max_score:
