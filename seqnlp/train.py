@@ -229,6 +229,9 @@ class _Rows(list):
         super().__init__(rows)
         self._owner = owner
 
+    def __reduce__(self) -> tuple:
+        return list, (list(self),)  # a copy of the rows alone is a plain list
+
 
 def _resyncing(name: str) -> Callable:
     method = getattr(list, name)
@@ -299,6 +302,9 @@ class History(dict):
     def best_epoch(self, epoch: int | None) -> None:
         self._best_epoch = epoch
         dict.__setitem__(self, "best_epoch", epoch)
+
+    def __reduce__(self) -> tuple:
+        return type(self), (list(self._rows), self.monitor, self._best_epoch, self.stopped_early)
 
     def __len__(self) -> int:
         """The number of epochs run (not the number of keys)."""
