@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "get nbgrader's late penalty (LateSubmissionPlugin.penalty_method in nbgrader_config.py)")
     g.add_argument("--export", action="append", choices=("canvas", "moodle"), default=[],
                    help="also write the grades as the LMS's gradebook import expects (repeatable)")
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on the workers of this Dask scheduler (tcp://HOST:8786); each worker checks its "
+                            "own sandbox (docs/GRADING.md, 'Grading on a cluster')")
+    where.add_argument("--cluster", type=_local_cluster, default=None, metavar="local:N",
+                       help="grade on a local Dask cluster of N workers started for this run")
     sub.add_parser("check", help="report which sandbox layers work on this machine")
     e = sub.add_parser("export", help="write grades.csv and report.json's scores again from the gradebook "
                                       "(after grading by hand in Formgrader)")
@@ -58,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--lms", action="append", choices=("canvas", "moodle"), default=[],
                    help="also write the LMS's gradebook import file (repeatable)")
     return parser
+
+
+def _local_cluster(text: str) -> int:
+    from .cluster import parse_local
+
+    try:
+        return parse_local(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
 
 
 def _duedate(text: str) -> tuple[str, object]:
@@ -126,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         layers = detect_layers()
         print(layers.describe())
         return 0 if layers.complete else 2
+    from .cluster import ClusterError
     from .grade import GradeOptions, GradingError, grade
 
     limits = Limits(cell_timeout=args.timeout_cell, notebook_timeout=args.timeout_notebook,
@@ -133,16 +149,21 @@ def main(argv: list[str] | None = None) -> int:
     options = GradeOptions(
         submissions=args.submissions, out=args.out, lessons=args.lessons, workers=max(1, args.workers),
         limits=limits, unsafe=args.unsafe, source=args.source, fresh=args.fresh, progress=not args.no_progress,
-        export=tuple(args.export), duedates=dict(args.duedate),
+        export=tuple(args.export), duedates=dict(args.duedate), scheduler=args.scheduler, cluster=args.cluster,
     )
     try:
         run = grade(options)
     except SandboxUnavailable as err:
         print(err, file=sys.stderr)
         return 3
-    except GradingError as err:
+    except (GradingError, ClusterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if options.on_cluster:
+            print(f"interrupted: what was graded is kept in {args.out / '.journal'}; the same command goes on "
+                  "from there", file=sys.stderr)
+        return 130
     if not run.results:
         print("no submissions found to grade", file=sys.stderr)
         return 1

@@ -44,6 +44,12 @@ class GradeOptions:
     feedback: bool = True
     export: tuple[str, ...] = ()  # LMS import files to write beside grades.csv: "canvas", "moodle"
     duedates: dict = field(default_factory=dict)  # {lesson: due date (naive UTC)} stored in the gradebook
+    scheduler: str | None = None  # a Dask scheduler's address (tcp://HOST:8786): grade on its workers
+    cluster: int | None = None  # workers of a local Dask cluster started for this run (--cluster local:N)
+
+    @property
+    def on_cluster(self) -> bool:
+        return bool(self.scheduler or self.cluster)
 
 
 @dataclass
@@ -170,17 +176,8 @@ def grade(options: GradeOptions) -> GradeRun:
         skipped = list(found.skipped) + [(s.origin, f"lesson {s.lesson} not selected (--lessons)")
                                          for s in found.submissions if s.lesson not in selected]
 
-        layers = detect_layers(options.limits)
-        if not layers.complete:
-            if not options.unsafe:
-                raise SandboxUnavailable(
-                    "REFUSING TO GRADE: the sandbox is incomplete on this machine.\n" + layers.describe()
-                    + "\nStudent code would run with your rights. Fix the missing layers (docs/GRADING.md), "
-                    "or pass --unsafe to grade anyway (only for code you trust)."
-                )
-            layers = unsafe_layers(layers)
-            print("!" * 78 + "\nWARNING: grading with --unsafe; student code is NOT fully isolated.\n"
-                  + layers.describe() + "\n" + "!" * 78, file=sys.stderr, flush=True)
+        # on a cluster, student code runs on the workers only: each one checks its own sandbox
+        layers = Layers(mode="cluster") if options.on_cluster else _local_layers(options)
 
         out = Path(options.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -200,13 +197,23 @@ def grade(options: GradeOptions) -> GradeRun:
 
         # what was graded by hand before counts in this run's feedback pages and totals
         seed_manual_grades(class_db, scratch / "template.db", [(s.student, s.lesson) for s in subs])
-        results = _run_pool(subs, options, lessons, layers, config, scratch, out)
+        workers = min(options.workers, max(1, len(subs)))
+        if options.on_cluster and subs:
+            from .cluster import run_cluster
+
+            on = run_cluster(subs, options, lessons, {name: sources[name] for name in needed}, config, scratch, out,
+                             lambda message: _say(message, None))
+            results, layers, workers = on.results, on.layers, on.workers
+        else:
+            results = _run_pool(subs, options, lessons, layers, config, scratch, out)
         from .formgrader import save_missing_autograded
 
         save_missing_autograded(out, subs, results, lessons)  # Formgrader lists every submission
         for sub, result in zip(subs, results, strict=True):  # the names and LMS ids the input used
             result.update(name=sub.display_name, lms=sub.lms_info, timestamp=result.get("timestamp") or sub.timestamp)
         merge_into(class_db, results)
+        for result in results:  # a cluster's plain-data gradebook rows are in the class gradebook now
+            result.pop("gradebook", None)
         set_student_names(class_db, {s.student: s.display_name for s in subs})
         duedates = {}
         for name, when in options.duedates.items():
@@ -232,8 +239,7 @@ def grade(options: GradeOptions) -> GradeRun:
             print(f"warning: the similarity report could not be written ({type(err).__name__}: {err})",
                   file=sys.stderr)
         wall = time.monotonic() - started
-        run = GradeRun(results, rows, skipped, layers, wall, min(options.workers, max(1, len(subs))),
-                       out / "report.json", out / "grades.csv")
+        run = GradeRun(results, rows, skipped, layers, wall, workers, out / "report.json", out / "grades.csv")
         from .report import print_summary, write_report
 
         write_report(run, options, lessons)
@@ -247,6 +253,22 @@ def grade(options: GradeOptions) -> GradeRun:
         return run
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _local_layers(options: GradeOptions) -> Layers:
+    """The sandbox layers of this machine, or :class:`SandboxUnavailable` (unless ``--unsafe``)."""
+    layers = detect_layers(options.limits)
+    if not layers.complete:
+        if not options.unsafe:
+            raise SandboxUnavailable(
+                "REFUSING TO GRADE: the sandbox is incomplete on this machine.\n" + layers.describe()
+                + "\nStudent code would run with your rights. Fix the missing layers (docs/GRADING.md), "
+                "or pass --unsafe to grade anyway (only for code you trust)."
+            )
+        layers = unsafe_layers(layers)
+        print("!" * 78 + "\nWARNING: grading with --unsafe; student code is NOT fully isolated.\n"
+              + layers.describe() + "\n" + "!" * 78, file=sys.stderr, flush=True)
+    return layers
 
 
 def _run_pool(subs: list[Submission], options: GradeOptions, lessons, layers, config, scratch: Path,

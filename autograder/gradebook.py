@@ -222,11 +222,19 @@ def set_status(db: Path, student: str, lesson: str, status: str, detail: str, sh
         )
 
 
+def plain_rows(notebook) -> dict:
+    """A submitted notebook's automatic grades and comments as plain data (what :func:`merge_into` copies)."""
+    return {"grades": [{"name": g.name, "auto_score": g.auto_score, "needs_manual_grade": bool(g.needs_manual_grade)}
+                       for g in notebook.grades],
+            "comments": [{"name": c.name, "auto_comment": c.auto_comment} for c in notebook.comments]}
+
+
 def merge_into(target: Path, results: list[dict]) -> None:
     """Copy each result's grades from the worker gradebook it was written to into ``target``.
 
-    A result without a worker gradebook (the grader itself failed on it) is
-    recorded with zero points, so that every submission has its row.
+    A result may carry its rows as plain data instead (``result["gradebook"]``, :func:`plain_rows`:
+    a cluster worker's, see :mod:`autograder.cluster`); a result with neither (the grader itself
+    failed on it) is recorded with zero points, so that every submission has its row.
     """
     from nbgrader.api import Gradebook
 
@@ -249,22 +257,24 @@ def merge_into(target: Path, results: list[dict]) -> None:
                     dst.update_or_create_student(student)
                     dst.update_or_create_submission(lesson, student, **submission_fields(r))
                     dst_nb = dst.find_submission_notebook(lesson, lesson, student)
-                    if src is None:
+                    plain = r.get("gradebook")  # rows sent as plain data (a cluster worker's)
+                    if plain is None and src is not None:
+                        plain = plain_rows(src.find_submission_notebook(lesson, lesson, student))
+                    if plain is None:
                         for mine in dst_nb.grades:
                             mine.auto_score = 0.0
                             mine.needs_manual_grade = mine.manual_score is not None
                     else:
-                        src_nb = src.find_submission_notebook(lesson, lesson, student)
-                        for grade in src_nb.grades:
-                            mine = dst.find_grade(grade.name, lesson, lesson, student)
-                            mine.auto_score = grade.auto_score
+                        for grade in plain["grades"]:
+                            mine = dst.find_grade(grade["name"], lesson, lesson, student)
+                            mine.auto_score = grade["auto_score"]
                             if mine.manual_score is not None and same_file:
                                 continue  # graded by hand, and the same notebook again: nothing new to review
                             # nbgrader's rule: no automatic score, or a manual one given before: review it
-                            mine.needs_manual_grade = bool(grade.needs_manual_grade or mine.manual_score is not None)
-                        for comment in src_nb.comments:
-                            mine = dst.find_comment(comment.name, lesson, lesson, student)
-                            mine.auto_comment = comment.auto_comment
+                            mine.needs_manual_grade = bool(grade["needs_manual_grade"] or mine.manual_score is not None)
+                        for comment in plain["comments"]:
+                            mine = dst.find_comment(comment["name"], lesson, lesson, student)
+                            mine.auto_comment = comment["auto_comment"]
                     dst_nb.flagged = r["status"] != "ok"
                     dst.db.commit()
             finally:
