@@ -171,7 +171,7 @@ def check_twins(
                 results.append(_variant(ex, TWIN_VARIANT, tests, nb))
                 if progress:
                     v = results[-1]
-                    print(f"  {ex.grade_id:<24} {_twin_names(lesson, ex.grade_id):<48} {v.score:>5g} {v.max_score:>5g}"
+                    print(f"  {ex.grade_id:<24} {_twin_names(lesson, ex.grade_id):<60} {v.score:>5g} {v.max_score:>5g}"
                           f"  ({time.perf_counter() - started:.1f}s)" + (f"  {v.details}" if v.details else ""),
                           flush=True)
                 _rerun_block(live, ex, None)  # the real solution again, for the exercises after this one
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     lessons = [resolve_lesson(a) for a in args] or [lesson for lesson in LESSONS if lesson_twins(lesson)]
     failed = 0
-    print(f"  {'exercise':<24} {'twin':<48} {'score':>5} {'max':>5}")
+    print(f"  {'exercise':<24} {'twin':<60} {'score':>5} {'max':>5}")
     for lesson in lessons:
         print(f"{lesson}:", flush=True)
         for v in check_twins(lesson, progress=True):
