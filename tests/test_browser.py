@@ -304,7 +304,8 @@ def test_formgrader_shows_graded_submissions_in_the_browser(browser, tmp_path):
         submissions.click()
         page.wait_for_url(re.compile(rf"/formgrader/manage_submissions/{LESSON}/?$"), timeout=UI_TIMEOUT)
         scores = {}
-        for student, expected in (("ann", "5 / 5"), ("bob", "0 / 5")):
+        # 6 points: 5 automatic and a written answer (ann's waits for a hand, bob left it as released)
+        for student, expected in (("ann", "5 / 6"), ("bob", "0 / 6")):
             student_row = page.locator("tr", has=page.locator("td.student-id", has_text=re.compile(rf"^{student}$")))
             expect(student_row.locator("td.score")).to_have_text(expected, timeout=UI_TIMEOUT)
             scores[student] = {"score": student_row.locator("td.score").inner_text(),

@@ -20,6 +20,7 @@ and the feedback it fetches shows no hidden test.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import pwd
@@ -224,8 +225,13 @@ def test_exchange_flow_between_two_course_directories():
             instructor([["collect"], ["grade", *grade_args]], times)
         submitted = inst / "submitted" / student_id / LESSON
         assert (submitted / f"{LESSON}.ipynb").is_file() and (submitted / "timestamp.txt").is_file()
-        grades = (graded / "grades.csv").read_text().splitlines()
-        assert grades == ["student,lesson,score,max_score,status", f"{student_id},{LESSON},3,5,ok"], grades
+        with open(graded / "grades.csv", newline="", encoding="utf-8") as fh:
+            grades = list(csv.DictReader(fh))
+        got = [{k: row[k] for k in ("student", "lesson", "score", "max_score", "auto_score", "auto_max_score",
+                                    "status")} for row in grades]
+        # 3 of the 5 automatic points; the lesson's written question (1 point) was left as released: 0
+        assert got == [{"student": student_id, "lesson": LESSON, "score": "3", "max_score": "6", "auto_score": "3",
+                        "auto_max_score": "5", "status": "ok"}], grades
 
         # what Formgrader reads: the submission is autograded (same timestamp), with its cells' scores
         autograded = graded / "autograded" / student_id / LESSON / f"{LESSON}.ipynb"
@@ -234,7 +240,7 @@ def test_exchange_flow_between_two_course_directories():
             api = instructor_api()
             [sub] = api.get_submissions(LESSON)
             [nb_sub] = api.get_notebook_submissions(LESSON, LESSON)
-        assert sub["autograded"] and sub["student"] == student_id and sub["score"] == 3 and sub["max_score"] == 5, sub
+        assert sub["autograded"] and sub["student"] == student_id and sub["score"] == 3 and sub["max_score"] == 6, sub
         assert nb_sub["score"] == 3 and not nb_sub["needs_manual_grade"], nb_sub
 
         with instructor_side(inst, as_instructor):
@@ -244,7 +250,7 @@ def test_exchange_flow_between_two_course_directories():
 
         [page] = sorted((stud / LESSON / "feedback").glob(f"*/{LESSON}.html"))
         text = text_of(page.read_text())
-        assert "3.0 / 5.0" in text or "Score: 3" in text, text[:2000]
+        assert "3.0 / 6.0" in text or "Score: 3" in text, text[:2000]
         assert "a hidden test of this cell failed" in text
         assert "HIDDEN TESTS" not in text
         source = nbformat.read(FIXTURE / f"{LESSON}.ipynb", as_version=4)
