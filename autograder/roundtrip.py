@@ -417,8 +417,9 @@ def main(argv: list[str] | None = None) -> int:
         for finding in check_lesson(lesson):
             failed += 1
             print(f"  RAW {finding}")
-        for v in check_mutants(lesson, progress=True):
-            ok = {"solution": v.score == v.max_score, "stub": v.score == 0}.get(v.name, v.score < v.max_score)
+        for v in check_mutants(lesson, progress=True, twins=True):
+            ok = {"solution": v.score == v.max_score, "twin": v.score == v.max_score,
+                  "stub": v.score == 0}.get(v.kind, v.score < v.max_score)
             failed += not ok
             if not ok:
                 print(f"  FAIL {v.exercise} {v.name}: {v.score:g}/{v.max_score:g} {v.details}")

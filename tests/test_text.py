@@ -156,8 +156,9 @@ def test_vocab_min_freq_is_inclusive_and_max_size_counts_specials():
     assert Vocab(TEXTS, min_freq=2).itos == ["<pad>", "<unk>", "the", "good", "was"]
     assert Vocab(TEXTS, max_size=4).itos == ["<pad>", "<unk>", "the", "good"]
     assert len(Vocab(TEXTS, max_size=2)) == 2
+    assert Vocab(TEXTS, max_size=1).itos == Vocab(TEXTS, max_size=0).itos == ["<pad>", "<unk>"]  # as lesson 01
     with pytest.raises(ValueError):
-        Vocab(TEXTS, max_size=1)
+        Vocab(TEXTS, max_size=-1)
 
 
 def test_vocab_reads_a_generator_once_and_ignores_special_tokens():
