@@ -81,7 +81,7 @@ _LOCK = threading.Lock()  # one grading at a time per worker process (the sandbo
 
 
 def _worker_identity(worker) -> dict:
-    return {"worker": worker.address, "host": socket.gethostname(), "pid": os.getpid()}
+    return {"worker": worker.address, "name": str(worker.name), "host": socket.gethostname(), "pid": os.getpid()}
 
 
 def _check_worker(job: dict) -> tuple[Layers | None, str]:
@@ -165,7 +165,8 @@ class GraderPlugin(_PluginBase):
 
 def _public_status(state: dict) -> dict:
     layers = state.get("layers")
-    return {"worker": state.get("worker"), "host": state.get("host"), "pid": state.get("pid"), "ok": state["ok"],
+    return {"worker": state.get("worker"), "name": state.get("name"), "host": state.get("host"),
+            "pid": state.get("pid"), "ok": state["ok"],
             "refusal": state.get("refusal", ""), "unsafe": state.get("unsafe", False),
             "layers": None if layers is None else {"mode": layers.mode, "active": list(layers.active),
                                                    "missing": dict(layers.missing)}}
@@ -367,8 +368,9 @@ def connect(options):
 
 
 def _describe(status: dict) -> str:
-    where = f"worker {status.get('worker')} (host {status.get('host')}, pid {status.get('pid')})"
-    return where
+    name = status.get("name")
+    named = f"{name} at " if name and name != status.get("worker") else ""
+    return f"worker {named}{status.get('worker')} (host {status.get('host')}, pid {status.get('pid')})"
 
 
 def refusal_message(refused: list[dict], any_ready: bool) -> str:
