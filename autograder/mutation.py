@@ -34,7 +34,8 @@ Command line::
 
     python -m autograder.mutation 01 [04 ...] [--exercise ex_id] [--survivors] [--report]
 
-``--report`` runs every lesson and writes ``benchmarks/results/mutation.{md,json}``.
+``--report`` writes ``benchmarks/results/mutation.{md,json}`` (every lesson when none is named;
+the named lessons replace theirs in the last report otherwise).
 """
 
 from __future__ import annotations
@@ -539,8 +540,20 @@ def table(reports: list[LessonReport]) -> str:
     return "\n".join(lines)
 
 
+def load_reports(path: Path = RESULTS / "mutation.json") -> list[LessonReport]:
+    """The lessons of an earlier ``mutation.json`` (to merge a run of some lessons into it)."""
+    if not path.is_file():
+        return []
+    return [LessonReport(d["lesson"], [Outcome(**o) for o in d["outcomes"]], d["problems"], d["seconds"])
+            for d in json.loads(path.read_text(encoding="utf-8"))]
+
+
 def write_report(reports: list[LessonReport], out: Path = RESULTS) -> Path:
+    """Write ``mutation.{md,json}``; lessons not in ``reports`` keep their rows from the last report."""
     out.mkdir(parents=True, exist_ok=True)
+    run = {r.lesson for r in reports}
+    kept = [r for r in load_reports(out / "mutation.json") if r.lesson not in run and r.lesson in available_lessons()]
+    reports = sorted([*kept, *reports], key=lambda r: r.lesson)
     md = [
         "# Generated mutants",
         "",
@@ -551,7 +564,8 @@ def write_report(reports: list[LessonReport], out: Path = RESULTS) -> Path:
         f"catch at least {PUBLIC_TARGET:.0%} of all mutants of each lesson (hand-written ones included). Equivalent",
         "mutants are listed, with a reason each, in `solutions/<lesson>/equivalent.txt`.",
         "",
-        f"Generated {time.strftime('%Y-%m-%d %H:%M')} in {sum(r.seconds for r in reports):.0f} s.",
+        f"Generated {time.strftime('%Y-%m-%d %H:%M')}; the lessons' runs took {sum(r.seconds for r in reports):.0f} s "
+        "(a shared 2-core machine).",
         "",
         table(reports),
         "",
