@@ -19,8 +19,8 @@ and on the longer ones (truncated), and how much the prediction moves when the f
 10 real tokens of a review are replaced by ``<unk>`` (what the readout still remembers of them).
 Rows go to ``benchmarks/results/06_keras_rnn.json`` (lesson ``06_recurrent_neural_networks``).
 
-    .venv/bin/python benchmarks/bench_06_keras_rnn.py              # 4 epochs, seeds 0 and 1: about 20 min, 2 cores
-    .venv/bin/python benchmarks/bench_06_keras_rnn.py --epochs 2   # shorter
+    .venv/bin/python benchmarks/bench_06_keras_rnn.py              # 4 epochs, seeds 0, 1: 51 min on 2 loaded cores
+    .venv/bin/python benchmarks/bench_06_keras_rnn.py --seeds 0    # one seed: about half of that
     .venv/bin/python benchmarks/bench_06_keras_rnn.py --fast       # smoke test on a slice: prints, writes nothing
 """
 
