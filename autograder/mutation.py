@@ -582,7 +582,28 @@ def write_report(reports: list[LessonReport], out: Path = RESULTS) -> Path:
              "stats": {ex: r.stats(ex) for ex in r.exercises()}, "total": r.stats(),
              "outcomes": [asdict(o) for o in r.outcomes]} for r in reports]
     (out / "mutation.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    (out / "mutation_summary.json").write_text(json.dumps(summary_rows(reports), indent=1), encoding="utf-8")
     return out / "mutation.md"
+
+
+def summary_rows(reports: list[LessonReport]) -> list[dict]:
+    """``RESULTS.md`` rows (benchmarks/run_all.py): each exercise's catch rate, each lesson's public rate."""
+    date = time.strftime("%Y-%m-%d")
+    rows = []
+    for rep in reports:
+        for ex in rep.exercises():
+            s = rep.stats(ex)
+            rows.append({"lesson": rep.lesson, "task": f"{ex}: non-equivalent generated mutants caught "
+                         f"({s['caught']} of {s['generated'] - s['equivalent']}; {s['equivalent']} equivalent)",
+                         "metric": "% caught", "value": round(100 * s["catch_rate"], 1),
+                         "target": 100 * CATCH_TARGET, "seconds": None, "device": "cpu", "date": date,
+                         "met": s["catch_rate"] >= CATCH_TARGET})
+        s = rep.stats()
+        rows.append({"lesson": rep.lesson, "task": f"all mutants (hand-written and generated) caught by the public "
+                     f"asserts alone ({s['public_caught']} of {s['all_mutants']})", "metric": "% caught",
+                     "value": round(100 * s["public_rate"], 1), "target": 100 * PUBLIC_TARGET,
+                     "seconds": rep.seconds, "device": "cpu", "date": date, "met": s["public_rate"] >= PUBLIC_TARGET})
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

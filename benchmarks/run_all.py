@@ -38,6 +38,8 @@ RESULTS_DIR = BENCH_DIR / "results"
 TABLE = BENCH_DIR / "RESULTS.md"
 DEFAULT_LOCK = "/tmp/seqnlp_heavy.lock"
 FIELDS = ("lesson", "task", "metric", "value", "target", "anchor", "seconds", "device", "date", "met")
+# detailed reports with their own format beside the row files (their rows: mutation_summary.json)
+REPORT_FILES = {"redteam.json", "mutation.json"}
 
 
 # --------------------------------------------------------------------------- running
@@ -122,6 +124,8 @@ def load_rows(results_dir: Path = RESULTS_DIR) -> tuple[list[dict], list[str]]:
     """All rows of ``results_dir/*.json`` (file order kept) and a message per unreadable file."""
     rows, problems = [], []
     for path in sorted(results_dir.glob("*.json")):
+        if path.name in REPORT_FILES:
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as err:
