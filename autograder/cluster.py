@@ -24,7 +24,8 @@ and nothing but the course itself is shared:
   is ``error`` with that reason. An innocent task that only waited beside one
   is graded again on its own.
 * Every result is journalled in ``<out>/.journal/`` as it arrives: an
-  interrupted client re-run grades only what is not there (``--fresh`` starts over).
+  interrupted client re-run grades only what is not there, and what was not
+  graded (``error``) again (``--fresh`` starts over).
 """
 
 from __future__ import annotations
@@ -355,7 +356,7 @@ def connect(options):
     import dask
     from distributed import Client, LocalCluster
 
-    dask.config.set({"distributed.scheduler.allowed-failures": 1, "distributed.worker.daemon": False})
+    dask.config.set({"distributed.scheduler.allowed-failures": 1})
     if options.cluster:
         cluster = LocalCluster(n_workers=int(options.cluster), threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=40)
@@ -468,8 +469,9 @@ def run_cluster(subs, options, lessons, sources: dict[str, Path], config, scratc
 
         def finish(sub, result: dict, gradebook, files: list[str]) -> None:
             key = (sub.student, sub.lesson)
-            journal.put(sub.student, sub.lesson, stamps[key], {k: v for k, v in result.items() if k != "gradebook"},
-                        gradebook, files)
+            if result["status"] != "error":  # not graded (a crash, a grader failure): a re-run tries again
+                journal.put(sub.student, sub.lesson, stamps[key],
+                            {k: v for k, v in result.items() if k != "gradebook"}, gradebook, files)
             result["gradebook"] = gradebook
             results[key] = result
             if progress is not None:

@@ -2,10 +2,11 @@
 
 One mixed class (honest, stub, wrong and hostile notebooks of the fixture course) is graded by the
 local pool and on the cluster: the same grades.csv, report.json (timings aside) and feedback pages.
-Then a worker is SIGKILLed mid-run (nothing lost, nothing twice), a re-run grades only what its
-journal lacks, a submission that kills two workers is ``error`` while the others are graded, and a
-worker whose sandbox is incomplete refuses with a message naming it. The faults are simulated on the
-test's workers by tests/cluster_hooks.py (a worker preload), never in the grader's own check.
+Then a worker is SIGKILLed mid-run (nothing lost, nothing twice), a client interrupted with Ctrl-C
+goes on where it stopped when run again, a submission that kills two workers is ``error`` while the
+others are graded, and a worker whose sandbox is incomplete refuses with a message naming it (and
+grades with ``--unsafe``). The faults are simulated on the test's workers by tests/cluster_hooks.py
+(a worker preload), never in the grader's own check.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ BIN = Path(sys.executable).parent
 HOOKS = Path(__file__).with_name("cluster_hooks.py")
 COURSE = Path(__file__).parent / "fixtures" / "grader" / "course"
 SOURCES = {name: COURSE / name / f"{name}.ipynb" for name in ("01_tiny", "02_tiny")}
-LIMITS = Limits(cell_timeout=8, notebook_timeout=120, memory_mb=1024, processes=96, tmp_mb=64)
+LIMITS = Limits(cell_timeout=20, notebook_timeout=120, memory_mb=1024, processes=96, tmp_mb=64)
 TIMINGS = {"seconds", "execute_seconds", "overhead_seconds", "kernel_start_seconds", "probe_seconds", "phases",
            "resources", "db", "generated", "wall_seconds", "seconds_per_notebook", "mean_overhead_seconds", "log"}
 
@@ -50,7 +51,9 @@ for path in glob.glob("/tmp/**/*.db", recursive=True) + glob.glob("/home/**/*.db
         pass
 def count(tokens, word):
     return sum(1 for t in tokens if t == word)'''
-HOSTILE_LOOP = "def normalize(v):\n    while True:\n        pass"
+HOSTILE_PATCH = ("import builtins\nimport numpy as np\nimport numpy.testing\n"
+                 "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+                 "builtins.abs = lambda x: 0\ndef count(tokens, word):\n    return 0")
 
 
 def require_sandbox(limits=None) -> None:
@@ -131,7 +134,7 @@ def course(tmp_path_factory):
     kinds = make_class(lessons, SOURCES, students=2, out=tmp / "class", seed=5)
     sol = solution_sources(SOURCES["01_tiny"])
     for student, grade_id, source in (("mallory", "ex_count", HOSTILE_GRADEBOOK),
-                                      ("trudy", "ex_normalize", HOSTILE_LOOP)):
+                                      ("eve", "ex_count", HOSTILE_PATCH)):
         nb = submission(lessons["01_tiny"], sol)
         _cell(nb, grade_id).source = source
         write(nb, tmp / "class" / student / "01_tiny" / "01_tiny.ipynb")
@@ -190,7 +193,7 @@ def test_cluster_grades_like_the_local_pool(course, cluster_run):
     assert autograded == sorted(str(p.relative_to(pool)) for p in (pool / "autograded").rglob("*.ipynb"))
     rows = _rows(on)
     assert rows[("mallory", "01_tiny")]["auto_score"] == "5", "a hostile notebook cannot reach a gradebook"
-    assert rows[("trudy", "01_tiny")]["status"] == "timeout"
+    assert rows[("eve", "01_tiny")]["status"] == "tampered" and rows[("eve", "01_tiny")]["score"] == "0"
     for key, kind in course["kinds"].items():
         if kind == "stub":
             assert rows[key]["score"] == "0", key
@@ -199,15 +202,28 @@ def test_cluster_grades_like_the_local_pool(course, cluster_run):
     assert cluster_run["run"].workers == 2
 
 
-def test_a_rerun_grades_only_what_the_journal_lacks(course, cluster_run):
-    out = course["tmp"] / "cluster"
-    before = (out / "grades.csv").read_text()
-    (out / JOURNAL / "trudy" / "01_tiny.json").unlink()
-    started = len(course["dask"].starts())
-    _on_cluster(course, "cluster")
-    new = course["dask"].starts()[started:]
-    assert [e["key"].split("-")[3:5] for e in new] == [["trudy", "01_tiny"]], new
-    assert (out / "grades.csv").read_text() == before
+def test_an_interrupted_client_goes_on_where_it_stopped(course, cluster_run):
+    out, dask = course["tmp"] / "interrupted", course["dask"]
+    argv = [sys.executable, "-m", "autograder", "grade", str(course["tmp"] / "class"), "--out", str(out),
+            "--scheduler", dask.address, "--source", str(COURSE), "--no-progress", "--timeout-cell", "20",
+            "--timeout-notebook", "120", "--memory-mb", "1024", "--processes", "96"]
+    proc = subprocess.Popen(argv, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    while not list((out / JOURNAL).rglob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    said = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode == 130, said
+    assert "the same command goes on from there" in said
+    done = {(p.parent.name, p.stem) for p in (out / JOURNAL).rglob("*.json")}
+    assert 1 <= len(done) < len(course["kinds"])
+    started = len(dask.starts())
+    again = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"resuming: {len(done)} of {len(course['kinds'])} submission(s) already graded" in again.stdout
+    regraded = {tuple(e["key"].split("-")[3:5]) for e in dask.starts()[started:]}
+    assert regraded == set(course["kinds"]) - done, "what the journal held was not graded again"
+    assert (out / "grades.csv").read_text() == (course["tmp"] / "pool" / "grades.csv").read_text()
 
 
 def test_a_killed_worker_loses_nothing(course, cluster_run):
@@ -269,6 +285,11 @@ def test_a_worker_without_a_full_sandbox_refuses(course, tmp_path):
         assert "MISSING network: simulated: no network namespace on this node" in text
         assert "--unsafe" in text
         assert not [e for e in other.events() if e.get("event") == "start"], "the refusing worker took no work"
+        run = grade(GradeOptions(submissions=tmp_path / "one", out=tmp_path / "unsafe", limits=LIMITS, source=COURSE,
+                                 progress=False, scheduler=other.address, unsafe=True))
+        assert [r["status"] for r in run.results] == ["ok"]  # --unsafe: graded with the layers it has
+        report = json.loads((tmp_path / "unsafe" / "report.json").read_text())
+        assert "network" in report["sandbox"]["missing"] and "network" not in report["sandbox"]["active"]
     finally:
         other.stop()
 
