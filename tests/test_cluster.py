@@ -100,7 +100,8 @@ class Dask:
     def add_worker(self, name: str, **env: str) -> None:
         before = len(self.client.scheduler_info()["workers"])
         self._start(name, [str(BIN / "dask"), "worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
-                           "--no-dashboard", "--name", name, "--preload", str(HOOKS)], env)
+                           "--no-dashboard", "--name", name, "--preload", str(HOOKS),
+                           "--local-directory", str(self.tmp / "dask-scratch")], env)
         self.client.wait_for_workers(before + 1, timeout=120)
 
     def events(self) -> list[dict]:
