@@ -417,6 +417,13 @@ def run_lesson(
     stubs = released_sources(released_notebook(lesson))
     public_tests = _released_tests(released_notebook(lesson), is_test_cell, nbgrader_meta)
     report = LessonReport(lesson)
+    from .formgrader import released_source
+
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if is_test_cell(cell) and public_tests.get(gid, "").rstrip() != released_source(cell.source).rstrip():
+            report.problems.append(f"lessons/{lesson}: test cell {gid} is not what solutions/ releases today: "
+                                   "the public-only figures would be stale (run make release first)")
 
     generated_all = {ex.grade_id: generate_mutants(nb.cells[ex.solution_index].source, ex.grade_id) for ex in all_ex}
     known_ids = {(m.exercise, m.id) for ms in generated_all.values() for m in ms}
