@@ -5,7 +5,7 @@ would, then reads the ``results`` list the notebook fills as it measures (task, 
 target, anchor, seconds) and writes ``benchmarks/results/04_word2vec.json`` and
 ``benchmarks/results/05_neural_networks_for_text.json`` in the course's row format.
 
-    .venv/bin/python benchmarks/bench_04_05.py                # both lessons (about 95 minutes on 2 CPU cores, 80 of them lesson 04)
+    .venv/bin/python benchmarks/bench_04_05.py                # both lessons (about 95 min on 2 cores, 80 of them 04)
     .venv/bin/python benchmarks/bench_04_05.py --lesson 05
     .venv/bin/python benchmarks/bench_04_05.py --fresh-cache  # retrain the course vectors in a new cache folder
     .venv/bin/python benchmarks/bench_04_05.py --fast         # smoke test in fast mode: prints the rows, writes nothing

@@ -157,7 +157,8 @@ def main() -> None:
     if device.type == "cuda":
         device_name = f"cuda ({torch.cuda.get_device_name(0)})"
     else:
-        device_name = f"cpu ({ARGS.threads} thread{'s' if ARGS.threads != 1 else ''}, {os.cpu_count()} shared cores, {platform.machine()})"
+        threads = f"{ARGS.threads} thread{'s' if ARGS.threads != 1 else ''}"
+        device_name = f"cpu ({threads}, {os.cpu_count()} shared cores, {platform.machine()})"
     rows = ResultRows(LESSON, device_name, width=70)
     print(f"lesson 08 benchmark: parts {ARGS.only}, device {device_name}", flush=True)
 
