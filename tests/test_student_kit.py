@@ -91,15 +91,19 @@ def test_kit_lab_has_only_the_student_extensions(full_kit):
 
 
 def paste_solutions(kit: Path, lessons: list[str]) -> None:
-    """Put the real solution cells into the kit's notebooks, as a student who solved them would."""
+    """Put the real solution cells into the kit's notebooks, as a student who solved them would, and an
+    answer of the student's own into every written question (nbgrader's validate wants a response)."""
     for lesson in lessons:
         path = kit / "lessons" / lesson / f"{lesson}.ipynb"
         nb = nbformat.read(path, as_version=4)
         answers = solution_sources(source_notebook(lesson))
         for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            meta = cell.metadata.get("nbgrader", {})
+            grade_id = meta.get("grade_id")
             if grade_id in answers:
                 cell.source = answers[grade_id]
+            elif cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution"):
+                cell.source = f"My own answer to {grade_id}, in a few sentences."
         nbformat.write(nb, path)
 
 
