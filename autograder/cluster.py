@@ -293,21 +293,10 @@ def lesson_fingerprint(lesson) -> str:
 
 def manual_marks(template: Path, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list]:
     """The hand-graded scores and comments seeded for each (student, lesson): a journalled page shows them."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from .gradebook import hand_marks
 
-    from .gradebook import db_url
-
-    marks: dict[tuple[str, str], list] = {}
-    with Gradebook(db_url(template)) as gb:
-        for student, lesson in keys:
-            try:
-                nb = gb.find_submission_notebook(lesson, lesson, student)
-            except MissingEntry:
-                continue
-            marks[(student, lesson)] = sorted(
-                [(g.name, g.manual_score) for g in nb.grades if g.manual_score is not None]
-                + [(c.name, c.manual_comment) for c in nb.comments if c.manual_comment])
-    return marks
+    marks = hand_marks(template, keys)
+    return {key: sorted([*scores.items(), *notes.items()]) for key, (scores, notes) in marks.items()}
 
 
 @dataclass

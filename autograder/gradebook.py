@@ -284,6 +284,22 @@ def merge_into(target: Path, results: list[dict]) -> None:
         set_status(target, r["student"], r["lesson"], r["status"], r.get("detail", ""), r.get("sha256", ""))
 
 
+def hand_marks(db: Path, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict, dict]]:
+    """``{(student, lesson): ({grade id: manual score}, {comment id: manual comment})}`` in gradebook ``db``."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    found = {}
+    with Gradebook(db_url(db)) as gb:
+        for student, lesson in keys:
+            try:
+                nb = gb.find_submission_notebook(lesson, lesson, student)
+            except MissingEntry:
+                continue
+            found[(student, lesson)] = ({g.name: g.manual_score for g in nb.grades if g.manual_score is not None},
+                                        {c.name: c.manual_comment for c in nb.comments if c.manual_comment})
+    return found
+
+
 def seed_manual_grades(class_db: Path, template: Path, keys: list[tuple[str, str]]) -> int:
     """Copy the instructor's manual scores and comments of ``keys`` (student, lesson) into ``template``.
 
@@ -291,21 +307,11 @@ def seed_manual_grades(class_db: Path, template: Path, keys: list[tuple[str, str
     what was graded by hand before this run (:func:`merge_into` keeps the class gradebook's own).
     Returns the number of manual scores copied.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     if not Path(class_db).is_file():
         return 0
-    found: dict[tuple[str, str], tuple[dict, dict]] = {}
-    with Gradebook(db_url(class_db)) as src:
-        for student, lesson in keys:
-            try:
-                nb = src.find_submission_notebook(lesson, lesson, student)
-            except MissingEntry:
-                continue
-            scores = {g.name: g.manual_score for g in nb.grades if g.manual_score is not None}
-            notes = {c.name: c.manual_comment for c in nb.comments if c.manual_comment}
-            if scores or notes:
-                found[(student, lesson)] = (scores, notes)
+    found = {key: marks for key, marks in hand_marks(class_db, keys).items() if marks[0] or marks[1]}
     if not found:
         return 0
     with Gradebook(db_url(template)) as dst:
