@@ -90,6 +90,17 @@ grade-check: venv  ## say which sandbox layers this machine provides for grading
 bench: venv  ## full-mode benchmarks -> benchmarks/RESULTS.md (hours on a CPU): make bench [BENCH_ARGS="--only 08"]
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
+.PHONY: bench-course gpu-check
+bench-course: kernel  ## every solution notebook in full mode, one at a time -> results/course.json (~1 h) [COURSE_ARGS="--only 01 06"]
+	$(BIN)/python benchmarks/bench_course.py $(COURSE_ARGS)
+	$(BIN)/python benchmarks/run_all.py --table-only
+
+# The GPU machine may have no .venv: any Python with torch, numpy, pandas and tqdm will do.
+GPU_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+gpu-check:  ## on a CUDA GPU: BiLSTM epoch, SGNS slice, device checks -> results/gpu.json [GPU_ARGS="--device cuda:1"]
+	$(GPU_PYTHON) benchmarks/gpu_check.py $(GPU_ARGS)
+	$(GPU_PYTHON) benchmarks/run_all.py --table-only
+
 mutation: kernel  ## every generated mutant of every lesson -> benchmarks/results/mutation.md (make test runs a sample)
 	SEQNLP_MODE=fast $(BIN)/python -m autograder.mutation --report $(MUTATION_ARGS)
 

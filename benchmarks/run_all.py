@@ -96,6 +96,8 @@ def run_benchmark(script: Path, lock_path: str | None, timeout: float | None) ->
     with exclusive(lock_path):
         started = time.perf_counter()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if lock_path is not None:  # the child must not wait for the lock its parent holds (bench_course.py)
+            env["SEQNLP_HEAVY_LOCK_HELD"] = lock_path
         with open(log_path, "w", encoding="utf-8") as log:
             proc = subprocess.Popen(
                 [sys.executable, str(script)], cwd=BENCH_DIR.parent, env=env,
@@ -199,8 +201,13 @@ def render_table(rows: list[dict], problems: list[str], runs: list[tuple[str, in
         "",
     ]
     gpu_rows = sum(1 for r in rows if str(r.get("device") or "").startswith("cuda"))
-    lines += [f"{gpu_rows} rows were measured on a GPU (device `cuda ...`)." if gpu_rows else
-              "No row was measured on a GPU: every figure above and below is from a CPU.", ""]
+    if gpu_rows:
+        lines += [f"{gpu_rows} row{'s were' if gpu_rows != 1 else ' was'} measured on a GPU (device `cuda ...`; "
+                  "`benchmarks/gpu_check.py`, `make gpu-check`, writes `results/gpu.json`); every other row is "
+                  "from a CPU.", ""]
+    else:
+        lines += ["No GPU figure exists: `benchmarks/gpu_check.py` (`make gpu-check`) has not been run on a machine "
+                  "with a CUDA GPU yet, so there is no `results/gpu.json`; every figure below is from a CPU.", ""]
     if missed:
         lines += ["## Missed targets", ""]
         lines += [f"- {_cell(r['lesson'])}: {_cell(r['task'])}: {_cell(r['metric'])} = {_number(r['value'])}, "
