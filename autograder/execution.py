@@ -38,6 +38,19 @@ def start_kernel(sandbox: Sandbox) -> SandboxKernelManager:
     return km
 
 
+def stop_kernel(km: SandboxKernelManager) -> None:
+    """Kill the kernel at once and free its manager's sockets (never raises)."""
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+    except Exception:
+        pass
+    try:
+        run_sync(km.cleanup_resources)()
+    except Exception:
+        pass
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel lives in a :class:`~autograder.sandbox.Sandbox`."""
 
@@ -91,9 +104,10 @@ class ExecutionLog:
 class GradingExecutor(Execute):
     """nbgrader's executor, hardened; use :meth:`run` rather than ``preprocess``."""
 
-    def __init__(self, sandbox: Sandbox, graded: set[int], quiet_cells: set[int], **kwargs):
+    def __init__(self, sandbox: Sandbox, graded: set[int], quiet_cells: set[int], on_ready=None, **kwargs):
         super().__init__(**kwargs)
         self.sandbox = sandbox
+        self.on_ready = on_ready  # called once the kernel answered (the worker starts its next kernel then)
         self.graded_cells = graded  # cells whose outputs must not be cleared or captured
         self.quiet_cells = quiet_cells  # cells run without storing history (integrity probes)
         self.execlog = ExecutionLog()
@@ -122,20 +136,14 @@ class GradingExecutor(Execute):
                     self.execlog.exit_code = process.wait(timeout=5)
                 except Exception:
                     pass
-            try:
-                if km.has_kernel:
-                    run_sync(km.shutdown_kernel)(now=True)
-            except Exception:
-                pass
-            try:
-                run_sync(km.cleanup_resources)()
-            except Exception:
-                pass
+            stop_kernel(km)
         return self.execlog
 
     def start_new_kernel_client(self):  # noqa: D401 - nbclient hook
         result = super().start_new_kernel_client()
         self.execlog.kernel_start_s = round(time.monotonic() - self._started, 3)
+        if self.on_ready is not None:
+            self.on_ready()
         return result
 
     def preprocess_cell(self, cell, resources, index):

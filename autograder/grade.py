@@ -109,8 +109,10 @@ def _quiet_warnings() -> None:
 
 
 def _worker_init(template: str, scratch: str, shared: dict) -> None:
+    from multiprocessing.util import Finalize
+
     from .gradebook import new_worker_gradebook
-    from .pipeline import WorkerContext
+    from .pipeline import KernelPool, WorkerContext
 
     db = new_worker_gradebook(Path(template), Path(scratch) / f"worker-{os.getpid()}.db")
     ctx = WorkerContext(
@@ -118,13 +120,16 @@ def _worker_init(template: str, scratch: str, shared: dict) -> None:
         limits=shared["limits"], config=shared["config"],
     )
     ctx.feedback = shared["feedback"]  # built and warmed up once, before the workers forked
+    ctx.kernels = KernelPool(ctx)
+    Finalize(ctx.kernels, ctx.kernels.close, exitpriority=10)  # a kernel started ahead never outlives its worker
     _WORKER["ctx"] = ctx
 
 
-def _worker_grade(sub: Submission) -> dict:
+def _worker_grade(sub: Submission, next_sub: Submission | None = None) -> dict:
+    """Grade ``sub``; ``next_sub`` is what this worker gets next (its kernel is started during ``sub``)."""
     from .pipeline import grade_submission
 
-    return grade_submission(sub, _WORKER["ctx"], slot_uid=sandbox_uid())
+    return grade_submission(sub, _WORKER["ctx"], slot_uid=sandbox_uid(), next_sub=next_sub)
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -330,20 +335,37 @@ def _run_pool(subs: list[Submission], options: GradeOptions, lessons, layers, co
 
 
 def _pool_round(todo: list[Submission], workers: int, initargs: tuple, done) -> list[Submission]:
-    """Grade ``todo`` with at most ``workers`` submissions in flight; return those in flight when a worker died."""
+    """Grade ``todo`` with at most ``workers`` submissions in flight; return those in flight when a worker died.
+
+    Each submission handed to a worker comes with the one that worker gets next (``next_sub``,
+    taken from the queue then), so that it can start that one's kernel while it grades: a
+    *lane*. When a worker finishes, it is the only idle one, so the lane's next submission is
+    the task it picks up. (Should two workers finish at once and swap lanes, each kills the
+    kernel it started ahead and starts the right one: slower, never wrong.)
+    """
     ctx = multiprocessing.get_context("fork")
     pending = list(todo)
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=initargs) as pool:
         running: dict = {}
+        lanes: list[Submission] = []  # the next submission of each lane whose worker is idle
+
+        def submit(sub: Submission) -> None:
+            after = pending.pop(0) if pending else None
+            running[pool.submit(_worker_grade, sub, after)] = (sub, after)
+
         try:
-            while pending or running:
-                while pending and len(running) < workers:
-                    sub = pending.pop(0)
-                    running[pool.submit(_worker_grade, sub)] = sub
+            while pending and len(running) < workers:
+                submit(pending.pop(0))
+            while running:
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for future in finished:
                     result = future.result()  # raises BrokenProcessPool when a worker died
-                    done(running.pop(future), result)
+                    sub, after = running.pop(future)
+                    done(sub, result)
+                    if after is not None:
+                        lanes.append(after)
+                while lanes:
+                    submit(lanes.pop(0))
         except BrokenProcessPool:
-            return list(running.values())
+            return [sub for sub, _ in running.values()]
     return []

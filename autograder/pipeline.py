@@ -6,7 +6,8 @@ preprocessors. They pass one :class:`Grading` along and fill in its
 :class:`SubmissionResult`:
 
 ``read``      the notebook, or ``invalid-notebook`` (zero, a problem page);
-``sandbox``   the sandbox and its kernel, which boots while the next steps run;
+``sandbox``   the sandbox and its kernel, which boots while the next steps run (or was
+              started ahead, while the worker's previous submission ran: :class:`KernelPool`);
 ``restore``   the lesson's nbgrader cells as released: unknown or duplicated
               metadata stripped, missing cells put back (``cells-missing``),
               edited or re-typed locked cells noted (``cells-restored``);
@@ -44,11 +45,11 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from . import probes
-from .execution import GradingExecutor, start_kernel
+from .execution import GradingExecutor, start_kernel, stop_kernel
 from .feedback import FeedbackWriter, write_problem_page
 from .gradebook import SPLIT_FIELDS, LessonInfo, db_url, submission_scores
 from .helperbuild import lesson_build
-from .sandbox import Layers, Limits, Sandbox
+from .sandbox import ALTERNATE_UID, Layers, Limits, Sandbox, sandbox_uid
 from .scoring import CellScore, score_test_cell
 from .submissions import NOTEBOOK_MAX_BYTES, Submission
 
@@ -70,6 +71,99 @@ class WorkerContext:
     limits: Limits
     config: object
     feedback: FeedbackWriter | None = None
+    kernels: KernelPool | None = None  # a worker's kernel started ahead (None: every kernel starts on demand)
+
+
+def new_sandbox(ctx: WorkerContext, sub: Submission, uid: int | None) -> Sandbox:
+    """The sandbox ``sub`` is graded in: its notebook, its lesson's helper package and files, the run's limits."""
+    return Sandbox(ctx.layers, ctx.limits, notebook=sub.path, slot_uid=uid, helper_dir=lesson_build(sub.lesson),
+                   assignment_files=ctx.lessons[sub.lesson].files)
+
+
+class KernelPool:
+    """A worker's kernel started ahead: at most one, for the submission the worker grades next.
+
+    While a notebook runs, the worker starts the sandbox and kernel of its next submission, so
+    that the kernel's start (and the imports the kernel guard makes before its first reply) cost
+    the next notebook nothing. What makes that safe:
+
+    * the kernel is fresh: nothing has run in it but the kernel guard's start-up, and it serves
+      exactly one notebook, the one it was started for (same notebook copy, lesson build, files,
+      limits and layers as a kernel started on demand: :func:`new_sandbox`); a kernel started
+      for another submission is killed unused;
+    * it runs in a sandbox of its own (its own namespaces, root file system and run directory)
+      and as the worker's other uid (:func:`~autograder.sandbox.sandbox_uid`): the kernel grading
+      now cannot see it, signal it, or use up the process limit of its uid;
+    * its notebook clock starts when its notebook does (``Watchdog.restart_clock``).
+    """
+
+    def __init__(self, ctx: WorkerContext):
+        self.ctx = ctx
+        self._ready: tuple[tuple, Sandbox, object] | None = None
+        self.started = self.used = self.discarded = 0
+        self.errors: list[str] = []
+
+    @staticmethod
+    def key(sub: Submission) -> tuple:
+        return sub.student, sub.lesson, str(sub.path)
+
+    @staticmethod
+    def other_uid(uid: int | None, base: int | None) -> int:
+        """The uid a kernel started next to one running as ``uid`` gets (the worker has two)."""
+        base = sandbox_uid() if base is None else base
+        return base + ALTERNATE_UID if uid == base else base
+
+    def take(self, sub: Submission) -> tuple[Sandbox, object] | None:
+        """The kernel started for ``sub``, its clock reset; None if there is none (any other one is killed)."""
+        ready, self._ready = self._ready, None
+        if ready is None:
+            return None
+        key, box, km = ready
+        if key != self.key(sub):
+            self._stop(box, km)
+            return None
+        box.watchdog.restart_clock()
+        self.used += 1
+        return box, km
+
+    def prepare(self, sub: Submission | None, uid: int) -> None:
+        """Start the sandbox and kernel of ``sub`` now, as ``uid`` (a failure only means it starts on demand)."""
+        if sub is None or sub.lesson not in self.ctx.lessons:
+            return
+        if self._ready is not None and self._ready[0] == self.key(sub):
+            return
+        self.discard()
+        try:
+            if sub.path.stat().st_size > NOTEBOOK_MAX_BYTES:
+                return  # refused unread ("read"): no kernel for it
+        except OSError:
+            return
+        box = None
+        try:
+            box = new_sandbox(self.ctx, sub, uid)
+            km = start_kernel(box)
+        except Exception as err:  # noqa: BLE001 - the submission's own kernel will be started when it is graded
+            self.errors.append(f"{sub.student}/{sub.lesson}: {type(err).__name__}: {err}"[:300])
+            if box is not None:
+                box.cleanup()
+            return
+        self._ready = (self.key(sub), box, km)
+        self.started += 1
+
+    def discard(self, sub: Submission | None = None) -> None:
+        """Kill the kernel started ahead (only if it is ``sub``'s, when given)."""
+        if self._ready is None or (sub is not None and self._ready[0] != self.key(sub)):
+            return
+        _, box, km = self._ready
+        self._ready = None
+        self._stop(box, km)
+
+    def _stop(self, box: Sandbox, km) -> None:
+        self.discarded += 1
+        stop_kernel(km)
+        box.cleanup()
+
+    close = discard
 
 
 def executor_config(ctx: WorkerContext):
@@ -312,6 +406,8 @@ class Grading:
     result: SubmissionResult
     slot_uid: int | None = None
     logger: logging.Logger | None = None
+    next_sub: Submission | None = None  # what this worker grades next: its kernel starts during this one's
+    attempt: int = 1
     nb: NotebookNode | None = None
     resources: dict = field(default_factory=dict)
     box: Sandbox | None = None
@@ -355,8 +451,11 @@ class StartSandbox:
     name = "sandbox"
 
     def run(self, g: Grading) -> None:
-        g.box = Sandbox(g.ctx.layers, g.ctx.limits, notebook=g.sub.path, slot_uid=g.slot_uid,
-                        helper_dir=lesson_build(g.sub.lesson), assignment_files=g.lesson.files)
+        started = g.ctx.kernels.take(g.sub) if g.ctx.kernels is not None and g.attempt == 1 else None
+        if started is not None:
+            g.box, g.km = started
+            return
+        g.box = new_sandbox(g.ctx, g.sub, g.slot_uid)
         g.km = start_kernel(g.box)
 
 
@@ -412,7 +511,14 @@ class Execute:
 
     def run(self, g: Grading) -> None:
         graded_index = {i for i, c in enumerate(g.nb.cells) if _is_graded_test(c) or probes.is_probe(c)}
-        executor = GradingExecutor(g.box, graded_index, g.quiet, config=executor_config(g.ctx), log=g.logger)
+        pool = g.ctx.kernels
+
+        def start_next() -> None:  # the kernel of this notebook answered: start the next one's now
+            if pool is not None and g.next_sub is not None:
+                pool.prepare(g.next_sub, KernelPool.other_uid(g.box.uid, g.slot_uid))
+
+        executor = GradingExecutor(g.box, graded_index, g.quiet, on_ready=start_next, config=executor_config(g.ctx),
+                                   log=g.logger)
         with _env(NBGRADER_EXECUTION="autograde"):
             g.execlog = executor.run(g.nb, g.resources, km=g.km)
         g.result.kernel_start_seconds = g.execlog.kernel_start_s
@@ -524,15 +630,21 @@ STEPS = (ReadNotebook(), StartSandbox(), RestoreCells(), Sanitize(), InsertGuard
          Score(), SaveGrades(), Decide(), WriteFeedback())
 
 
-def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None = None, steps=STEPS) -> dict:
-    """Grade ``sub`` into the worker's gradebook through ``steps``; return its report entry."""
+def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None = None, steps=STEPS,
+                     next_sub: Submission | None = None) -> dict:
+    """Grade ``sub`` into the worker's gradebook through ``steps``; return its report entry.
+
+    ``next_sub``: what this worker grades next; with ``ctx.kernels``, its kernel is started while
+    ``sub`` runs (:class:`KernelPool`).
+    """
     started = time.monotonic()
     lesson = ctx.lessons[sub.lesson]
     for attempt in (1, 2):
         result = SubmissionResult(student=sub.student, lesson=sub.lesson, origin=sub.origin, sha256=sub.sha256(),
                                   db=str(ctx.db), max_score=lesson.max_score, auto_max_score=lesson.auto_max_score,
                                   manual_max_score=lesson.manual_max_score)
-        g = Grading(sub, ctx, lesson, result, slot_uid, logger=_quiet_logger(result.log))
+        g = Grading(sub, ctx, lesson, result, slot_uid, logger=_quiet_logger(result.log), next_sub=next_sub,
+                    attempt=attempt)
         retry = False
         try:
             clock = time.monotonic()
@@ -558,6 +670,10 @@ def grade_submission(sub: Submission, ctx: WorkerContext, slot_uid: int | None =
         if not retry:
             break
     result.seconds = round(time.monotonic() - started, 3)
+    if ctx.kernels is not None:
+        ctx.kernels.discard(sub)  # started for this submission and not used (e.g. not a notebook)
+        if next_sub is not None:  # not started while this one ran (it never reached its kernel): now
+            ctx.kernels.prepare(next_sub, KernelPool.other_uid(g.box.uid if g.box is not None else None, slot_uid))
     result.overhead_seconds = round(result.seconds - result.execute_seconds, 3)
     return result.as_dict()
 

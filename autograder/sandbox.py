@@ -53,9 +53,18 @@ GUARD_INSIDE = "/opt/seqnlp-grader/kernel_guard.py"  # where the sandbox sees it
 UID_BASE = 620000  # sandbox uid = UID_BASE + the grading process's pid: unique among live workers
 
 
-def sandbox_uid(pid: int | None = None) -> int:
-    """The unprivileged uid a worker's kernels run as (root mode); far from any real account."""
-    return UID_BASE + (os.getpid() if pid is None else pid)
+ALTERNATE_UID = 1 << 22  # above any pid (pid_max <= 2**22): a worker's second uid, for a kernel started ahead
+
+
+def sandbox_uid(pid: int | None = None, alternate: bool = False) -> int:
+    """The unprivileged uid a worker's kernels run as (root mode); far from any real account.
+
+    A worker runs at most two kernels at once: the one grading and the one started ahead for
+    its next submission (:class:`autograder.pipeline.KernelPool`). They take turns between the
+    worker's two uids, so that they never share a uid, nor its process limit (``RLIMIT_NPROC``
+    counts per uid): a student's kernel cannot starve the next student's.
+    """
+    return UID_BASE + (os.getpid() if pid is None else pid) + (ALTERNATE_UID if alternate else 0)
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 ALL_LAYERS = ("filesystem", "network", "processes", "user", "limits", "watchdog")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -268,6 +277,10 @@ class Watchdog(threading.Thread):
         self._t0 = time.monotonic()
         if not self.is_alive():
             self.start()
+
+    def restart_clock(self) -> None:
+        """The notebook's wall clock starts now: a kernel started ahead waited for its notebook until now."""
+        self._t0 = time.monotonic()
 
     def cell_started(self) -> None:
         self._cell_cpu0 = self._cpu

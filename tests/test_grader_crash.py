@@ -27,13 +27,13 @@ _REAL = grade_module._worker_grade
 _STATE: dict = {}
 
 
-def crashing(sub):
+def crashing(sub, next_sub=None):
     """Runs in the forked worker: the worker process itself dies, as a bug of the grader's would make it."""
     with open(_STATE["calls"], "a") as fh:
         fh.write(sub.student + "\n")
     if sub.student == "crasher":
         os._exit(3)
-    return _REAL(sub)
+    return _REAL(sub, next_sub)
 
 
 def test_a_worker_crash_costs_only_the_crashing_submission(tmp_path, monkeypatch):
