@@ -143,15 +143,62 @@ def limit_threads(n: int) -> None:
     threadpool_limits(n)
 
 
-def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> RunConfig:
+def reproducible_keras(seed: int = DEFAULT_SEED, threads: int | None = None) -> int:
+    """Make Keras on TensorFlow give the same numbers on every run; returns the thread count.
+
+    Before TensorFlow initialises (its first operation), this fixes its intra- and inter-op
+    thread pools to ``threads`` (default: 1 in fast mode, 2 in full mode), because the order
+    of parallel floating-point sums depends on the number of threads; then it turns on
+    ``tf.config.experimental.enable_op_determinism()`` and seeds Python, NumPy and every Keras
+    layer with ``keras.utils.set_random_seed(seed)``. Sets ``KERAS_BACKEND=tensorflow``
+    unless a backend was chosen. Raises ``RuntimeError`` when TensorFlow already runs with
+    other thread counts (call it, or ``setup(keras=True)``, before any Keras code; restart
+    the kernel otherwise).
+    """
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    threads = pick(fast=1, full=2) if threads is None else int(threads)
+    import tensorflow as tf
+
+    pools = tf.config.threading
+    for get, put in [
+        (pools.get_intra_op_parallelism_threads, pools.set_intra_op_parallelism_threads),
+        (pools.get_inter_op_parallelism_threads, pools.set_inter_op_parallelism_threads),
+    ]:
+        if get() == threads:
+            continue
+        try:
+            put(threads)
+        except RuntimeError as err:  # TensorFlow is initialised: its pools are fixed
+            raise RuntimeError(
+                f"TensorFlow already runs with {get()} threads, so its results can differ from a run with "
+                f"{threads}: call seqnlp.setup(keras=True) before any Keras or TensorFlow code "
+                "(restart the kernel and run the setup cell first)"
+            ) from err
+    tf.config.experimental.enable_op_determinism()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return threads
+
+
+def setup(
+    seed: int = DEFAULT_SEED, verbose: bool = True, keras: bool = False, keras_threads: int | None = None
+) -> RunConfig:
     """Seed everything, pick the device and report the mode in one line.
 
     In fast mode it also limits PyTorch and BLAS to one thread (:func:`limit_threads`).
+    ``keras=True`` also makes Keras/TensorFlow reproducible (:func:`reproducible_keras`:
+    fixed thread pools of ``keras_threads``, deterministic operations, seeded layers); it
+    imports TensorFlow, which takes a few seconds, so it is off by default.
     """
     seed_everything(seed)
     if MODE == "fast":
         limit_threads(1)
+    extra = ""
+    if keras:
+        extra = f"; keras: deterministic, {reproducible_keras(seed, keras_threads)} thread(s)"
     device = get_device()
     if verbose:
-        print(f"seqnlp: mode={MODE} ({MODE_REASON}); device={device}; seed={seed}")
+        print(f"seqnlp: mode={MODE} ({MODE_REASON}); device={device}; seed={seed}{extra}")
     return RunConfig(mode=MODE, device=device, seed=seed)

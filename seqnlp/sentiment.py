@@ -35,11 +35,14 @@ __all__ = [
     "ReviewDataset",
     "SentimentRNN",
     "bidirectional_outputs",
+    "blend_log_odds",
     "bucketed_loader",
+    "choose_blend_weight",
     "collate_batch",
     "encode_texts",
     "keras_batches",
     "keras_sentiment_model",
+    "log_odds",
     "masked_max_mean",
     "padding_share",
     "predict_sentiment",
@@ -317,6 +320,51 @@ def predict_sentiment(
             probs.append(torch.softmax(model(x.to(device), lengths, mask.to(device)), dim=1).float().cpu())
     out = torch.cat(probs).numpy() if probs else np.zeros((0, len(class_names)), dtype=np.float32)
     return [class_names[k] for k in out.argmax(axis=1)], out
+
+
+# --------------------------------------------------------------------------- ensembles
+
+
+def log_odds(probs: np.ndarray, eps: float = 1e-7) -> np.ndarray:
+    """``ln P(class 1) - ln P(class 0)`` per row of ``(n, 2)`` probabilities (or of ``(n,)`` P(class 1)),
+    the probabilities clipped to ``[eps, 1 - eps]`` so that a certain prediction stays finite."""
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim == 2:
+        if p.shape[1] != 2:
+            raise ValueError(f"log_odds needs two classes, not {p.shape[1]}")
+        p = p[:, 1] / p.sum(axis=1)
+    p = np.clip(p, eps, 1 - eps)
+    return np.log(p) - np.log1p(-p)
+
+
+def blend_log_odds(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
+    """The convex combination ``weight * first + (1 - weight) * second`` of two models' log-odds
+    (a weighted product of the two models' probabilities, renormalised); positive means class 1."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must be between 0 and 1, not {weight}")
+    return weight * np.asarray(first, dtype=np.float64) + (1.0 - weight) * np.asarray(second, dtype=np.float64)
+
+
+def choose_blend_weight(
+    first: np.ndarray, second: np.ndarray, labels: np.ndarray, grid: Sequence[float] | None = None
+) -> tuple[float, dict[str, np.ndarray]]:
+    """The weight of :func:`blend_log_odds` with the lowest mean cross-entropy on held-out ``labels`` (0/1).
+
+    Use validation data, never the test split. ``grid`` defaults to 0, 0.01, ..., 1; ties go to the
+    smallest weight. Returns ``(weight, curve)``, ``curve`` holding the arrays ``"weight"``,
+    ``"log_loss"`` and ``"accuracy"`` over the grid, to plot or report.
+    """
+    weights = np.linspace(0.0, 1.0, 101) if grid is None else np.asarray(grid, dtype=np.float64)
+    y = np.asarray(labels).astype(np.float64)
+    if len(y) != len(first) or len(y) != len(second):
+        raise ValueError(f"{len(first)} and {len(second)} scores for {len(y)} labels")
+    losses, accuracies = [], []
+    for w in weights:
+        z = blend_log_odds(first, second, float(w))
+        losses.append(float(np.mean(np.logaddexp(0.0, z) - y * z)))  # -log sigmoid(z) or -log(1 - sigmoid(z))
+        accuracies.append(float(np.mean((z > 0) == (y == 1))))
+    curve = {"weight": weights, "log_loss": np.array(losses), "accuracy": np.array(accuracies)}
+    return float(weights[int(np.argmin(curve["log_loss"]))]), curve
 
 
 # --------------------------------------------------------------------------- Keras

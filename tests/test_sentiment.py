@@ -12,9 +12,12 @@ from seqnlp.sentiment import (
     ReviewDataset,
     SentimentRNN,
     bidirectional_outputs,
+    blend_log_odds,
     bucketed_loader,
+    choose_blend_weight,
     collate_batch,
     encode_texts,
+    log_odds,
     masked_max_mean,
     padding_share,
     predict_sentiment,
@@ -188,3 +191,39 @@ def test_keras_twin_respects_the_mask():
     assert sorted(data.order.tolist()) == [0, 1, 2, 3]
     widths = [x.shape[1] for x, _ in data]
     assert widths == [2, 4]  # bucketed: each batch as wide as its longest sequence
+
+
+def test_log_odds_of_two_class_probabilities():
+    probs = np.array([[0.2, 0.8], [0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+    z = log_odds(probs)
+    assert np.allclose(z[:2], [np.log(4.0), 0.0])
+    assert np.isfinite(z).all() and z[2] < -15 and z[3] > 15  # clipped, not infinite
+    assert np.allclose(log_odds(probs[:, 1]), z)  # P(class 1) alone gives the same
+    with pytest.raises(ValueError, match="two classes"):
+        log_odds(np.full((2, 3), 1 / 3))
+
+
+def test_blend_weight_is_chosen_by_held_out_cross_entropy():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=400)
+    sign = 2.0 * y - 1
+    good = 2.0 * sign + rng.normal(0, 1.0, size=400)  # informative scores
+    noise = rng.normal(0, 3.0, size=400)  # no information at all
+    weight, curve = choose_blend_weight(good, noise, y)
+    assert weight > 0.7 and curve["weight"][0] == 0.0 and curve["weight"][-1] == 1.0 and len(curve["weight"]) == 101
+    best = int(np.argmin(curve["log_loss"]))
+    assert curve["weight"][best] == weight
+    z = blend_log_odds(good, noise, weight)
+    want = np.mean(np.log1p(np.exp(-sign * z)))  # cross-entropy of sigmoid(z), written another way
+    assert np.isclose(curve["log_loss"][best], want)
+    assert np.isclose(curve["accuracy"][best], np.mean((z > 0) == (y == 1)))
+    # two halves of the same evidence, each too confident alone: the mix beats both ends
+    half_a, half_b = 2.0 * (sign + rng.normal(0, 1.5, 400)), 2.0 * (sign + rng.normal(0, 1.5, 400))
+    weight, curve = choose_blend_weight(half_a, half_b, y)
+    assert 0.2 < weight < 0.8 and curve["log_loss"].min() < min(curve["log_loss"][0], curve["log_loss"][-1])
+    assert choose_blend_weight(good, noise, y, grid=[0.0, 0.5])[0] == 0.5
+    assert np.allclose(blend_log_odds(good, noise, 1.0), good) and np.allclose(blend_log_odds(good, noise, 0.0), noise)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        blend_log_odds(good, noise, 1.5)
+    with pytest.raises(ValueError, match="labels"):
+        choose_blend_weight(good, noise[:10], y)
