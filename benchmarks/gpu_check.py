@@ -382,6 +382,8 @@ def check_fit_evaluate_predict(device) -> None:
         model.cpu()
         y_cpu, _, probs_cpu = predict(model, val, "cpu")
         close(torch.from_numpy(probs), torch.from_numpy(probs_cpu))
+        fit(model, train, None, loss_fn, optimizer, epochs=1, device="cpu")  # device="cpu" keeps it there
+        on_device("cpu", model)
 
 
 @covers("seqnlp.sentiment.masked_max_mean", "seqnlp.sentiment.reverse_within_length",
@@ -479,8 +481,8 @@ def check_language_model(device) -> None:
         on_device(device, hidden, *state, model.log_probs(hidden), nll)
         losses, counts = evaluate_lm(model, stream[:120], seq_len=40, device=device)
         assert lm_perplexity(losses, counts) > 1.0 and len(reference_losses) == len(losses)
-        model.cpu()
         cpu_losses, _ = evaluate_lm(model, stream[:120], seq_len=40, device="cpu")
+        on_device("cpu", model)  # device="cpu" moved it back
         model.to(device)
         close(torch.tensor(losses), torch.tensor(cpu_losses))
         words = generate(model, itos, temperature=1.0, generator=torch.Generator().manual_seed(0), max_words=5,
@@ -491,6 +493,17 @@ def check_language_model(device) -> None:
 # --------------------------------------------------------------------------- lesson 04's SGNS
 
 
+def _sgns_cells() -> list[dict]:
+    cells = json.loads(SGNS_NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    return [c for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SGNS_CELL]
+
+
+def has_notebook_model() -> bool:
+    """Does lesson 04's notebook define ``SkipGramNS`` in its graded cell ``ex_sgns_model``?"""
+    cells = _sgns_cells()
+    return len(cells) == 1 and "class SkipGramNS" in "".join(cells[0]["source"])
+
+
 def sgns_model_class():
     """``SkipGramNS`` from lesson 04's solution notebook (its graded cell), run with torch, nn and F."""
     import numpy as np
@@ -498,8 +511,7 @@ def sgns_model_class():
     import torch.nn.functional as F
     from torch import nn
 
-    cells = json.loads(SGNS_NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    source = [c for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == SGNS_CELL]
+    source = _sgns_cells()
     if len(source) != 1:
         raise CheckError(f"{SGNS_NOTEBOOK.relative_to(REPO)} has {len(source)} cells with grade_id {SGNS_CELL}")
     namespace = {"torch": torch, "nn": nn, "F": F, "np": np, "__name__": "lesson04"}
@@ -514,12 +526,19 @@ def check_sgns(device) -> None:
     import numpy as np
     import torch
 
-    from seqnlp.embeddings import TokenCorpus
+    from seqnlp.embeddings import TokenCorpus, keep_probability, noise_distribution, skipgram_batches, unigram_table
 
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(40)]
     corpus = TokenCorpus.from_tokens([[words[min(int(k), 39)] for k in rng.zipf(1.3, size=60)] for _ in range(20)])
-    sgns, info = train_sgns(corpus, device, passes=1, batch_size=256, dim=6, table_size=1000)
+    if not has_notebook_model():  # the helpers alone, as seqnlp.embeddings.train_sgns uses them
+        table = torch.from_numpy(unigram_table(noise_distribution(corpus.counts), size=1000)).to(device)
+        draws = table[torch.randint(len(table), (64, 5), device=device)]
+        on_device(device, draws)
+        batches = list(skipgram_batches(corpus, 5, keep_probability(corpus.counts, 1e-3), 256, rng))
+        assert batches and int(draws.max()) < len(corpus.itos), "no skip-gram pairs, or a draw beyond the vocabulary"
+        return
+    sgns, info = train_sgns_notebook(corpus, device, passes=1, batch_size=256, dim=6, table_size=1000)
     on_device(device, sgns)
     assert info["batches"] >= 2 and np.isfinite(info["losses"]).all(), f"SGNS: {info}"
     center = torch.tensor([0, 1], device=device)
@@ -549,9 +568,23 @@ def check_sgns_sgd_step(device) -> None:
     close(torch.tensor(float(loss)), torch.tensor(float(loss_cpu)))
 
 
-def train_sgns(corpus, device, passes: int, batch_size: int = SGNS["batch_size"], dim: int = SGNS["dim"],
-               table_size: int = 10_000_000):
-    """Lesson 04's PyTorch SGNS training loop on ``corpus``; returns ``(model, facts)``."""
+@covers("seqnlp.embeddings.train_sgns", optional=True)
+def check_train_sgns(device) -> None:
+    import numpy as np
+
+    from seqnlp.embeddings import TokenCorpus
+
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(40)]
+    corpus = TokenCorpus.from_tokens([[words[min(int(k), 39)] for k in rng.zipf(1.3, size=80)] for _ in range(30)])
+    info = train_sgns_lesson(corpus, device, passes=1, batch_size=256)
+    assert info["batches"] >= 2 and np.isfinite(info["losses"]).all(), f"train_sgns: {info}"
+
+
+def train_sgns_notebook(corpus, device, passes: int, batch_size: int = SGNS["batch_size"], dim: int = SGNS["dim"],
+                        table_size: int = 10_000_000):
+    """Lesson 04's first PyTorch SGNS loop (the notebook's ``SkipGramNS``, SparseAdam, K negatives per pair)
+    on ``corpus``; returns ``(model, facts)``. Used when ``seqnlp.embeddings`` has no ``train_sgns``."""
     import numpy as np
     import torch
 
@@ -582,7 +615,8 @@ def train_sgns(corpus, device, passes: int, batch_size: int = SGNS["batch_size"]
     _sync(device)
     seconds = time.perf_counter() - started
     return sgns, {"seconds": seconds, "words_per_second": total / seconds, "batches": len(losses),
-                  "batch_size": batch_size, "losses": np.array(losses), "tokens": corpus.n_tokens}
+                  "batch_size": batch_size, "losses": np.array(losses), "tokens": corpus.n_tokens,
+                  "loop": "the notebook's SkipGramNS + SparseAdam"}
 
 
 def _sync(device) -> None:
@@ -639,9 +673,32 @@ def sgns_slice(data: dict, device, quick: bool) -> dict:
         ids, lengths = ids[: int(lengths[:n_docs].sum())], lengths[:n_docs]
     corpus = TokenCorpus(ids.astype(np.int32), lengths, data["sgns_itos"], data["sgns_counts"])
     passes = QUICK["passes"] if quick else SGNS["passes"]
-    sizes = {"batch_size": QUICK["sgns_batch_size"], "table_size": QUICK["table_size"]} if quick else {}
-    _, info = train_sgns(corpus, device, passes=passes, **sizes)
-    return {**info, "passes": passes, "words": len(corpus.itos), "final_loss": float(np.mean(info["losses"][-20:]))}
+    batch_size = QUICK["sgns_batch_size"] if quick else SGNS["batch_size"]
+    if _exists("seqnlp.embeddings.train_sgns"):
+        info = train_sgns_lesson(corpus, device, passes, batch_size)
+    else:
+        _, info = train_sgns_notebook(corpus, device, passes=passes, batch_size=batch_size,
+                                      **({"table_size": QUICK["table_size"]} if quick else {}))
+    losses = np.asarray(info["losses"], dtype=np.float64)
+    return {**info, "passes": passes, "words": len(corpus.itos), "final_loss": float(np.mean(losses[-20:]))}
+
+
+def train_sgns_lesson(corpus, device, passes: int, batch_size: int) -> dict:
+    """Lesson 04's loop, ``seqnlp.embeddings.train_sgns`` (sparse SGD, negatives shared by groups of pairs), with
+    the lesson's initial vectors (centers uniform in +-0.5/dim, contexts zero) on ``device``."""
+    import torch
+
+    from seqnlp.embeddings import train_sgns
+
+    torch.manual_seed(0)
+    dim = SGNS["dim"]
+    center = ((torch.rand(len(corpus.itos), dim) - 0.5) / dim).to(device)
+    context = torch.zeros(len(corpus.itos), dim, device=device)
+    _sync(device)
+    info = train_sgns(corpus, center, context, epochs=passes, batch_size=batch_size, progress=False)
+    _sync(device)
+    on_device(device, center, context)
+    return {**info, "batch_size": batch_size, "tokens": corpus.n_tokens, "loop": "seqnlp.embeddings.train_sgns"}
 
 
 def run_device_checks(device) -> tuple[list[dict], float]:
@@ -711,9 +768,8 @@ def make_rows(device_name: str, checks: list[dict], bilstm: dict | None, sgns: d
                  bilstm["seconds"])
     if sgns is not None:
         rows.lesson = "04_word2vec"
-        task = (f"GPU check{note}: lesson 04's PyTorch SGNS (100-d, window 5, 5 negatives, batches of "
-                f"{sgns['batch_size']:,}), "
-                f"{sgns['passes']} passes over {sgns['tokens']:,} tokens")
+        task = (f"GPU check{note}: lesson 04's PyTorch SGNS ({sgns['loop']}; 100-d, window 5, 5 negatives, "
+                f"batches of {sgns['batch_size']:,}), {sgns['passes']} passes over {sgns['tokens']:,} tokens")
         cpu = cpu_figure("04_word2vec", "PyTorch SGNS", "words/s")
         gensim = cpu_figure("04_word2vec", "gensim skip-gram course vectors", "words/s")
         anchor = "; ".join(f"{who}: {fig}" for who, fig in (("CPU", cpu), ("gensim", gensim)) if fig) or None
