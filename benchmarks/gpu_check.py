@@ -36,7 +36,9 @@ tqdm 4.70.1 (80 kB, pure Python, no dependencies; ``seqnlp.train`` imports it), 
 ``benchmarks/data/wheels/``: when tqdm is not installed the script imports it from that wheel
 (``pip install tqdm==4.70.1`` works as well). ``--device cuda`` without CUDA stops with a message.
 ``--device cpu --quick`` (small slices, writes only where ``--out`` says) is the smoke run of the
-tests; a CPU run writes nothing unless ``--out`` is given, so ``gpu.json`` only ever holds GPU rows.
+tests; a CPU or ``--quick`` run writes nothing unless ``--out`` is given, so ``gpu.json`` only ever
+holds the rows of a full GPU run. A part that fails (an error in the BiLSTM epoch, say) is reported
+as a failed check and the run goes on, so the rows of the other parts are still written.
 
     python benchmarks/gpu_check.py --device cpu --quick --out /tmp/gpu.json
     .venv/bin/python benchmarks/gpu_check.py --prepare     # rebuild the data file from datasets/
@@ -839,6 +841,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def rows_file(out: Path | None, device, quick: bool) -> Path | None:
+    """Where the rows go: ``out`` when given; else ``results/gpu.json`` after a full run on CUDA, nowhere otherwise."""
+    if out is not None:
+        return out
+    return RESULTS_FILE if device.type == "cuda" and not quick else None
+
+
+def _timed_part(part: Callable, data: dict, device, quick: bool, checks: list[dict]) -> dict | None:
+    """Run one timed part; a failure becomes a failed entry of ``checks`` (and no row), the rest still runs."""
+    try:
+        result = part(data, device, quick)
+        _sync(device)
+        return result
+    except Exception as err:  # noqa: BLE001 - reported, and the run goes on to write what it measured
+        traceback.print_exc()
+        checks.append({"check": part.__name__, "covers": (), "ok": False, "error": f"{type(err).__name__}: {err}",
+                       "seconds": 0.0})
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     import torch
@@ -860,21 +882,23 @@ def run(args: argparse.Namespace) -> int:
     for name, why in NOT_CHECKED.items():
         print(f"  not checked: {name} ({why})")
     print("lesson 08's BiLSTM, one epoch ...", flush=True)
-    bilstm = bilstm_epoch(data, device, args.quick)
-    print(f"  {bilstm['seconds']:.1f} s, validation accuracy {bilstm['val_accuracy']:.2%}", flush=True)
+    bilstm = _timed_part(bilstm_epoch, data, device, args.quick, checks)
+    if bilstm is not None:
+        print(f"  {bilstm['seconds']:.1f} s, validation accuracy {bilstm['val_accuracy']:.2%}", flush=True)
     print("lesson 04's SGNS on the slice ...", flush=True)
-    sgns = sgns_slice(data, device, args.quick)
-    print(f"  {sgns['words_per_second']:,.0f} words/s ({sgns['seconds']:.1f} s, {sgns['batches']:,} batches, "
-          f"final loss {sgns['final_loss']:.3f})", flush=True)
+    sgns = _timed_part(sgns_slice, data, device, args.quick, checks)
+    if sgns is not None:
+        print(f"  {sgns['words_per_second']:,.0f} words/s ({sgns['seconds']:.1f} s, {sgns['batches']:,} batches, "
+              f"final loss {sgns['final_loss']:.3f})", flush=True)
     total = time.perf_counter() - started
     rows = make_rows(device_name, checks, bilstm, sgns, total, args.quick)
-    out = args.out if args.out is not None else (RESULTS_FILE if device.type == "cuda" else None)
+    out = rows_file(args.out, device, args.quick)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(rows.rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {out}")
     else:
-        print("a CPU run writes no rows (give --out PATH to keep them)")
+        print("a CPU or --quick run writes no rows (give --out PATH to keep them)")
     failed = [c for c in checks if not c["ok"]]
     print(f"GPU check: {len(checks) - len(failed)}/{len(checks)} device checks passed, {total:.0f} s in all "
           f"(limit {BUDGET_S:.0f} s)")

@@ -128,10 +128,6 @@ def test_the_bundled_wheel_is_the_pinned_tqdm():
     assert wheels == [f"tqdm-{pins['tqdm']}-py3-none-any.whl"], wheels
 
 
-def test_a_cpu_run_writes_no_rows_unless_asked():
-    assert gpu_check.parse_args(["--device", "cpu"]).out is None
-
-
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_asked_without_cuda_is_a_clear_error(capsys, tmp_path):
     assert gpu_check.main(["--out", str(tmp_path / "gpu.json")]) == 2  # --device cuda is the default
@@ -165,3 +161,21 @@ def test_rows_json_is_the_course_format(tmp_path):
     assert rows[0]["met"] is False and "failed: b" in rows[0]["task"] and rows[1]["met"] is True
     assert all(set(r) == set(run_all.FIELDS) for r in rows)
     json.dumps(rows)
+
+
+def test_a_failing_part_is_a_failed_check_and_the_run_goes_on():
+    def broken(data, device, quick):
+        raise RuntimeError("CUDA out of memory")
+
+    checks = []
+    assert gpu_check._timed_part(broken, {}, torch.device("cpu"), True, checks) is None
+    assert checks[0]["check"] == "broken" and not checks[0]["ok"] and "out of memory" in checks[0]["error"]
+    rows = gpu_check.make_rows("cuda (test)", checks, None, None, 3.0, quick=False).rows
+    assert rows[0]["met"] is False and "failed: broken" in rows[0]["task"]
+
+
+def test_only_a_full_cuda_run_writes_gpu_json_by_default(tmp_path):
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert gpu_check.rows_file(None, cuda, quick=False) == gpu_check.RESULTS_FILE
+    assert gpu_check.rows_file(None, cuda, quick=True) is None and gpu_check.rows_file(None, cpu, quick=False) is None
+    assert gpu_check.rows_file(tmp_path / "x.json", cpu, quick=True) == tmp_path / "x.json"
