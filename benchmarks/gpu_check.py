@@ -5,6 +5,7 @@ offline. From the repository root (a copy of the working tree is enough: no ``.v
 
     python benchmarks/gpu_check.py              # or: make gpu-check (also rebuilds RESULTS.md)
     python benchmarks/run_all.py --table-only   # RESULTS.md from the rows (standard library only)
+    python benchmarks/gpu_check.py --out /elsewhere/gpu.json   # then copy it to benchmarks/results/gpu.json
 
 What it does, in this order, on ``--device`` (default ``cuda``; limit 8 minutes on one GPU):
 
