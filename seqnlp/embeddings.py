@@ -54,8 +54,10 @@ __all__ = [
     "imdb_corpus",
     "keep_probability",
     "noise_distribution",
+    "sgns_sgd_step",
     "skipgram_batches",
     "tokenize",
+    "train_sgns",
     "unigram_table",
     "vectors_from_matrix",
 ]
@@ -443,6 +445,139 @@ def unigram_table(noise: np.ndarray, size: int = 10_000_000) -> np.ndarray:
     cumulative = np.cumsum(np.asarray(noise, dtype=np.float64))
     bounds = np.round(cumulative / cumulative[-1] * size).astype(np.int64)  # word i ends at slot bounds[i]
     return np.repeat(np.arange(len(bounds), dtype=np.int32), np.diff(bounds, prepend=0))
+
+
+def sgns_sgd_step(
+    center_weight,
+    context_weight,
+    centers,
+    contexts,
+    negatives,
+    lr: float,
+    max_repeats: float | None = 32.0,
+):
+    """One SGD step of skip-gram with negative sampling on a batch, negatives shared by groups of pairs.
+
+    ``center_weight`` (the ``v_w``) and ``context_weight`` (the ``u_w``) are float ``(V, d)``
+    tensors, updated in place. ``centers`` and ``contexts``: int64 ``(B,)``; ``negatives``: int64
+    ``(G, K)``, shared by groups of ``g = ceil(B / G)`` consecutive pairs: pair ``b`` uses row
+    ``b // g`` (``G = B`` is word2vec's own K negatives per pair). The loss of pair ``b`` is
+    lesson 04's ``-log s(u_o.v_c) - sum_k log s(-u_k.v_c)``; the gradients are written by hand
+    as matrix products (the ``K`` negative scores of a group are ``V_group @ N_group.T``) and
+    added to the rows the batch touches with ``index_add_`` (sparse SGD, no autograd, no
+    optimizer state), summed over the pairs like word2vec's one-pair-at-a-time updates, except
+    that a word that occurs ``n > max_repeats`` times in the batch (as a center, or in the
+    context table as a context or negative) has its summed gradient scaled by
+    ``max_repeats / n``: ``n`` gradients computed at the same old vectors would overshoot.
+    ``max_repeats=None`` sums everything. Returns the mean loss per pair (before the step), a float.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    n_pairs, dim = len(centers), center_weight.shape[1]
+    n_groups, k = negatives.shape
+    group = -(-n_pairs // n_groups)
+    if group * (n_groups - 1) >= n_pairs:
+        raise ValueError(f"{n_groups} groups of negatives for {n_pairs} pairs: some groups would have no pair")
+    pad = n_groups * group - n_pairs
+    v = center_weight.index_select(0, centers)  # (B, d)
+    u = context_weight.index_select(0, contexts)  # (B, d)
+    noise = context_weight.index_select(0, negatives.reshape(-1)).view(n_groups, k, dim)  # (G, K, d)
+    positive = torch.linalg.vecdot(v, u)  # (B,) u_o.v_c
+    v_groups = (F.pad(v, (0, 0, 0, pad)) if pad else v).view(n_groups, group, dim)
+    negative = torch.bmm(v_groups, noise.transpose(1, 2))  # (G, g, K) u_k.v_c: one matrix product per group
+    loss = -(F.logsigmoid(positive).sum() + F.logsigmoid(-negative).flatten(0, 1)[:n_pairs].sum()) / n_pairs
+    g_positive = torch.sigmoid(positive) - 1.0  # dJ/d(u_o.v_c), (B,)
+    g_negative = torch.sigmoid(negative)  # dJ/d(u_k.v_c), (G, g, K)
+    if pad:
+        g_negative.view(-1, k)[n_pairs:] = 0.0  # the padding rows are no pairs
+    g_center_positive, g_center_negative = g_positive, g_negative
+    g_context, g_noise = g_positive, g_negative
+    if max_repeats is not None:  # scale the per-pair coefficients: no extra pass over (B, d) arrays
+        center_scale = _repeat_scale(centers, len(center_weight), max_repeats)  # (B,)
+        out_scale = _repeat_scale(torch.cat([contexts, negatives.reshape(-1)]), len(context_weight), max_repeats)
+        g_center_positive = g_positive * center_scale
+        padded_scale = F.pad(center_scale, (0, pad)) if pad else center_scale
+        g_center_negative = g_negative * padded_scale.view(n_groups, group, 1)
+        g_context = g_positive * out_scale[:n_pairs]
+        g_noise = g_negative * out_scale[n_pairs:].view(n_groups, 1, k)  # a group's draw counts once
+    from_context = g_center_positive[:, None] * u  # g_o u_o
+    if pad:
+        from_context = F.pad(from_context, (0, 0, 0, pad))
+    grad_v = torch.baddbmm(from_context.view(n_groups, group, dim), g_center_negative, noise)  # + sum_k g_k u_k
+    grad_v = grad_v.view(-1, dim)
+    center_weight.index_add_(0, centers, grad_v[:n_pairs], alpha=-lr)
+    context_weight.index_add_(0, contexts, g_context[:, None] * v, alpha=-lr)  # dJ/du_o = g_o v_c
+    grad_noise = torch.bmm(g_noise.transpose(1, 2), v_groups).view(-1, dim)  # dJ/du_k = sum over the group
+    context_weight.index_add_(0, negatives.reshape(-1), grad_noise, alpha=-lr)
+    return float(loss)
+
+
+def train_sgns(
+    corpus: TokenCorpus,
+    center_weight,
+    context_weight,
+    epochs: int,
+    window: int = W2V_PARAMS["window"],
+    negative: int = W2V_PARAMS["negative"],
+    sample: float = W2V_PARAMS["sample"],
+    lr_start: float = W2V_PARAMS["alpha"],
+    lr_end: float = W2V_PARAMS["min_alpha"],
+    batch_size: int = 16384,
+    group: int = 64,
+    max_repeats: float | None = 32.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Lesson 04's training loop: :func:`sgns_sgd_step` on every batch of :func:`skipgram_batches`, ``epochs`` times.
+
+    ``center_weight`` and ``context_weight`` (float ``(V, d)`` tensors, ``V = len(corpus.itos)``)
+    are trained in place. Subsampling (``sample``), dynamic windows and negatives (word2vec's
+    unigram**0.75 table, one draw of ``negative`` words per ``group`` pairs) are drawn anew every
+    epoch from ``seed``; the learning rate decays linearly from ``lr_start`` to ``lr_end`` over
+    the corpus tokens read. Returns ``{"losses": [...] (mean loss per pair of every batch),
+    "seconds", "words_per_second" (corpus tokens read per second, gensim's measure),
+    "cpu_seconds", "batches"}``; raises ``FloatingPointError`` if the loss stops being finite.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    device = center_weight.device
+    rng = np.random.default_rng(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    table = torch.from_numpy(unigram_table(noise_distribution(corpus.counts))).to(device)
+    keep = keep_probability(corpus.counts, sample)
+    total_words, losses = epochs * corpus.n_tokens, []
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with tqdm(total=total_words, unit="word", unit_scale=True, desc="SGNS in PyTorch", disable=not progress) as bar:
+        for epoch in range(epochs):
+            seen = 0
+            for centers, contexts, done in skipgram_batches(corpus, window, keep, batch_size, rng):
+                lr = lr_start - (lr_start - lr_end) * (epoch * corpus.n_tokens + done) / total_words
+                c = torch.from_numpy(centers).to(device)
+                o = torch.from_numpy(contexts).to(device)
+                slots = torch.randint(len(table), (-(-len(c) // group), negative), generator=generator, device=device)
+                losses.append(sgns_sgd_step(center_weight, context_weight, c, o, table[slots], lr, max_repeats))
+                if not np.isfinite(losses[-1]):
+                    raise FloatingPointError(f"SGNS loss {losses[-1]} after {len(losses)} batches: lower lr_start")
+                bar.update(done - seen)
+                seen = done
+    seconds = time.perf_counter() - started
+    return {
+        "losses": losses,
+        "seconds": seconds,
+        "words_per_second": total_words / seconds,
+        "cpu_seconds": time.process_time() - cpu_started,
+        "batches": len(losses),
+    }
+
+
+def _repeat_scale(rows, n_rows: int, max_repeats: float):
+    """Per entry of ``rows``: ``min(1, max_repeats / n)``, ``n`` the number of times its row occurs in ``rows``."""
+    import torch
+
+    counts = torch.bincount(rows, minlength=n_rows).index_select(0, rows)
+    return torch.clamp(max_repeats / counts.to(torch.float32), max=1.0)
 
 
 def skipgram_batches(

@@ -117,6 +117,75 @@ def test_skipgram_batches_dynamic_window_and_subsampling(corpus):
         assert corpus.itos.index("good") not in set(cs) | set(os_)
 
 
+def _sgns_reference_step(center_weight, context_weight, centers, contexts, negatives_per_pair, lr):
+    """Autograd on the summed per-pair SGNS losses (lesson 04's SkipGramNS loss), then one plain SGD step."""
+    import torch
+    import torch.nn.functional as F
+
+    v_w = center_weight.clone().requires_grad_(True)
+    u_w = context_weight.clone().requires_grad_(True)
+    v = v_w[centers]
+    scores = torch.cat([(u_w[contexts] * v).sum(1, keepdim=True), torch.einsum("bkd,bd->bk", u_w[negatives_per_pair], v)], 1)
+    losses = -F.logsigmoid(torch.cat([scores[:, :1], -scores[:, 1:]], 1)).sum(1)
+    losses.sum().backward()
+    with torch.no_grad():
+        return v_w - lr * v_w.grad, u_w - lr * u_w.grad, float(losses.mean())
+
+
+@pytest.mark.parametrize("n_pairs, n_groups", [(12, 12), (12, 3), (10, 4), (7, 1)])
+def test_sgns_sgd_step_is_sgd_on_the_summed_loss_with_shared_negatives(n_pairs, n_groups):
+    import torch
+
+    gen = torch.Generator().manual_seed(n_pairs * 10 + n_groups)
+    V, d, K = 9, 4, 3
+    center_weight = torch.randn(V, d, generator=gen, dtype=torch.float64)
+    context_weight = torch.randn(V, d, generator=gen, dtype=torch.float64)
+    centers = torch.randint(V, (n_pairs,), generator=gen)
+    contexts = torch.randint(V, (n_pairs,), generator=gen)
+    negatives = torch.randint(V, (n_groups, K), generator=gen)
+    group = -(-n_pairs // n_groups)
+    per_pair = negatives[torch.arange(n_pairs) // group]  # pair b uses the negatives of group b // g
+    want_v, want_u, want_loss = _sgns_reference_step(center_weight, context_weight, centers, contexts, per_pair, 0.1)
+    loss = emb.sgns_sgd_step(center_weight, context_weight, centers, contexts, negatives, 0.1, max_repeats=None)
+    assert loss == pytest.approx(want_loss, rel=1e-12)
+    assert torch.allclose(center_weight, want_v, atol=1e-12) and torch.allclose(context_weight, want_u, atol=1e-12)
+
+
+def test_sgns_sgd_step_caps_the_step_of_a_repeated_word():
+    import torch
+
+    V, d = 6, 3
+    center_weight = torch.full((V, d), 0.5)
+    context_weight = torch.full((V, d), 0.25)
+    centers = torch.tensor([0, 0, 0, 0, 1])  # word 0 is the center of 4 pairs, word 1 of one
+    contexts = torch.tensor([2, 2, 2, 2, 3])
+    negatives = torch.tensor([[4], [4], [4], [4], [5]])
+    before_v, before_u = center_weight.clone(), context_weight.clone()
+    free_v, free_u = center_weight.clone(), context_weight.clone()
+    emb.sgns_sgd_step(free_v, free_u, centers, contexts, negatives, 0.1, max_repeats=None)
+    emb.sgns_sgd_step(center_weight, context_weight, centers, contexts, negatives, 0.1, max_repeats=2)
+    assert torch.allclose(center_weight[0] - before_v[0], (free_v[0] - before_v[0]) / 2)  # 4 > 2 repeats: half the sum
+    assert torch.allclose(center_weight[1], free_v[1]) and torch.allclose(context_weight[[3, 5]], free_u[[3, 5]])
+    assert torch.allclose(context_weight[2] - before_u[2], (free_u[2] - before_u[2]) / 2)
+    assert torch.equal(center_weight[2:], before_v[2:]) and torch.equal(context_weight[:2], before_u[:2])  # untouched rows
+    with pytest.raises(ValueError, match="groups"):
+        emb.sgns_sgd_step(center_weight, context_weight, centers[:3], contexts[:3], negatives[:4], 0.1)  # 4 groups, 3 pairs
+
+
+def test_train_sgns_learns_and_reports(corpus):
+    import torch
+
+    big = emb.TokenCorpus.from_tokens([doc for doc in DOCS for _ in range(40)])
+    center = torch.empty(len(big.itos), 8).uniform_(-0.5 / 8, 0.5 / 8)
+    context = torch.zeros(len(big.itos), 8)
+    facts = emb.train_sgns(big, center, context, epochs=3, window=2, negative=3, sample=0, batch_size=64,
+                           group=8, lr_start=0.05, progress=False)
+    assert facts["batches"] == len(facts["losses"]) > 10 and facts["seconds"] > 0 and facts["cpu_seconds"] >= 0
+    assert facts["words_per_second"] == pytest.approx(3 * big.n_tokens / facts["seconds"])
+    assert np.mean(facts["losses"][-5:]) < np.mean(facts["losses"][:5]) < 4 * np.log(2) + 1e-6  # (1 + K) log 2 at the start
+    assert context.abs().sum() > 0 and torch.isfinite(center).all()
+
+
 def test_vectors_from_matrix_and_embedding_matrix():
     words = ["good", "bad", "movie"]
     matrix = np.arange(12, dtype=np.float32).reshape(3, 4)
