@@ -16,7 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ class GradeOptions:
     fresh: bool = False
     progress: bool = True
     feedback: bool = True
+    prestart: bool = True  # each worker starts its next submission's kernel while the current one runs
     export: tuple[str, ...] = ()  # LMS import files to write beside grades.csv: "canvas", "moodle"
     duedates: dict = field(default_factory=dict)  # {lesson: due date (naive UTC)} stored in the gradebook
     scheduler: str | None = None  # a Dask scheduler's address (tcp://HOST:8786): grade on its workers
@@ -120,8 +121,9 @@ def _worker_init(template: str, scratch: str, shared: dict) -> None:
         limits=shared["limits"], config=shared["config"],
     )
     ctx.feedback = shared["feedback"]  # built and warmed up once, before the workers forked
-    ctx.kernels = KernelPool(ctx)
-    Finalize(ctx.kernels, ctx.kernels.close, exitpriority=10)  # a kernel started ahead never outlives its worker
+    if shared["prestart"]:
+        ctx.kernels = KernelPool(ctx)
+        Finalize(ctx.kernels, ctx.kernels.close, exitpriority=10)  # a kernel started ahead never outlives its worker
     _WORKER["ctx"] = ctx
 
 
@@ -146,10 +148,12 @@ def grade(options: GradeOptions) -> GradeRun:
     """Grade every submission under ``options.submissions``; see the module docstring."""
     from .gradebook import (
         apply_late_policy,
+        copy_gradebook,
         export_csv,
         merge_into,
         prepare_lessons,
         refresh_results,
+        scratch_gradebook,
         seed_manual_grades,
         set_student_names,
     )
@@ -181,8 +185,15 @@ def grade(options: GradeOptions) -> GradeRun:
         skipped = list(found.skipped) + [(s.origin, f"lesson {s.lesson} not selected (--lessons)")
                                          for s in found.submissions if s.lesson not in selected]
 
-        # on a cluster, student code runs on the workers only: each one checks its own sandbox
-        layers = Layers(mode="cluster") if options.on_cluster else _local_layers(options)
+        config = load_config()
+        needed = sorted({s.lesson for s in subs})
+        # the lessons' template gradebook (scratch) is written while a throw-away sandbox checks this machine's
+        # layers (on a cluster, student code runs on the workers only: each one checks its own sandbox)
+        with ThreadPoolExecutor(1) as checker:
+            checking = None if options.on_cluster else checker.submit(_local_layers, options)
+            lessons = prepare_lessons({name: sources[name] for name in needed},
+                                      scratch_gradebook(scratch / "template.db"), config)
+            layers = Layers(mode="cluster") if checking is None else checking.result()
 
         out = Path(options.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -191,11 +202,11 @@ def grade(options: GradeOptions) -> GradeRun:
             for stale in (class_db, out / "grades.csv", out / "report.json"):
                 stale.unlink(missing_ok=True)
             shutil.rmtree(out / "feedback", ignore_errors=True)
-        config = load_config()
-        needed = sorted({s.lesson for s in subs})
-        lessons = prepare_lessons({name: sources[name] for name in needed}, scratch / "template.db", config)
         try:
-            prepare_lessons({name: sources[name] for name in needed}, class_db, config)
+            if class_db.exists():
+                prepare_lessons({name: sources[name] for name in needed}, class_db, config)
+            else:  # what prepare_lessons would write into a new one: the template as it is now
+                copy_gradebook(scratch / "template.db", class_db)
         except RuntimeError as err:
             raise GradingError(f"{class_db} was graded with a different version of a lesson ({err}); "
                                "grade into a new --out folder or pass --fresh") from err
@@ -288,7 +299,7 @@ def _run_pool(subs: list[Submission], options: GradeOptions, lessons, layers, co
         writer = FeedbackWriter(config)
         writer.warm_up()
     shared = {"lessons": lessons, "out": out, "layers": layers, "limits": options.limits, "config": config,
-              "feedback": writer}
+              "feedback": writer, "prestart": options.prestart}
     progress = None
     if options.progress:
         from tqdm.auto import tqdm

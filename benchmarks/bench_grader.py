@@ -7,14 +7,21 @@ answers from ``mutants.py`` and half-done notebooks), grades it with 1 and then
 
 * seconds per notebook: wall time of the whole ``grade`` run / notebooks;
 * overhead per notebook: what grading one notebook costs beyond executing its
-  cells (sandbox and kernel start, integrity probes, nbgrader's preprocessors,
-  gradebook writes, feedback HTML), mean over the 1-worker run;
+  cells (sandbox and kernel start, integrity probes and hook resets, nbgrader's
+  preprocessors, gradebook writes, feedback HTML), mean over the run; the table
+  splits it by step (``phases``: wall seconds per notebook) and gives the kernel
+  start the notebook waited for (little when its kernel was started ahead);
 * speed-up: wall(1 worker) / wall(2 workers).
 
     .venv/bin/python benchmarks/bench_grader.py                     # fixture course, 20 students x 2 lessons
     .venv/bin/python benchmarks/bench_grader.py --course real --students 6   # the real lessons in solutions/
+    .venv/bin/python benchmarks/bench_grader.py --no-prestart --no-write     # every kernel started on demand
 
-Goals (issue 3): speed-up >= 1.8 on 2 cores, overhead <= 3 s per notebook. The
+Goals (issue 15): speed-up >= 1.9 on 2 cores (2.0 is the limit), overhead <= 1.0 s
+per notebook with 2 workers. Each worker starts its next submission's kernel while
+the current one runs (``GradeOptions.prestart``): with 1 worker that start runs on
+the second core, which the 2-worker run needs for its second worker, so the
+speed-up compares a 1-worker run that already uses more than one core. The
 figures depend on the machine being otherwise idle: the load average during the
 run is recorded next to them.
 """
@@ -36,6 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 RESULTS = REPO / "benchmarks" / "results"
 FIXTURE = REPO / "tests" / "fixtures" / "grader" / "course"
+OVERHEAD_TARGET = 1.0  # seconds per notebook, 2 workers (issue 15)
+SPEEDUP_TARGET = 1.9
 
 
 def parse_args(argv=None):
@@ -47,6 +56,7 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=1,
                         help="grade the class this many times per worker count, alternating, keep the fastest "
                              "(on a shared machine the fastest run is the least disturbed one)")
+    parser.add_argument("--no-prestart", action="store_true", help="start every kernel when its notebook needs it")
     parser.add_argument("--no-write", action="store_true", help="print the table, write no results file")
     return parser.parse_args(argv)
 
@@ -71,20 +81,28 @@ def main(argv=None) -> int:
         kinds = make_class(lessons, sources, args.students, tmp / "class", seed=0)
         n = len(kinds)
         limits = Limits(cell_timeout=120, notebook_timeout=900)
+
         def measure(workers: int, attempt: int) -> dict:
             load0 = os.getloadavg()[0]
             started = time.perf_counter()
             out = tmp / f"out{workers}-{attempt}"
             run = grade(GradeOptions(submissions=tmp / "class", out=out, workers=workers, limits=limits,
-                                     source=source, progress=True))
+                                     source=source, progress=True, prestart=not args.no_prestart))
             wall = time.perf_counter() - started
             res = run.results
+            phases: dict[str, float] = {}
+            for r in res:
+                for name, seconds in r.get("phases", {}).items():
+                    phases[name] = phases.get(name, 0.0) + seconds / n
             return {
                 "wall": wall,
+                "pool": sum(r["seconds"] for r in res) / workers,  # wall time the workers spent grading
                 "per_nb": wall / n,
                 "overhead": sum(r["overhead_seconds"] for r in res) / n,
                 "execute": sum(r["execute_seconds"] for r in res) / n,
                 "kernel_start": sum(r.get("kernel_start_seconds", 0.0) for r in res) / n,
+                "probes": sum(r.get("probe_seconds", 0.0) for r in res) / n,
+                "phases": phases,
                 "load": (load0 + os.getloadavg()[0]) / 2,
                 "statuses": sorted({r["status"] for r in res}),
                 "csv": (out / "grades.csv").read_text(),
@@ -99,9 +117,12 @@ def main(argv=None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     date = dt.date.today().isoformat()
-    device = f"cpu ({os.cpu_count()} cores, {platform.machine()})"
+    loads = ", ".join(f"{w} worker(s): {r['load']:.1f}" for w, r in runs.items())
+    device = f"cpu ({os.cpu_count()} cores, {platform.machine()}); load average {loads}"
     course = "fixture course (tests/fixtures/grader)" if args.course == "fixture" else "solutions/"
     label = f"{n} notebooks: {args.students} students x {len(sources)} lessons of the {course}"
+    if args.no_prestart:
+        label += ", kernels started on demand"
 
     def row(task, metric, value, seconds, target=None, higher=True, anchor=None):
         met = None if target is None else bool(value >= target if higher else value <= target)
@@ -112,21 +133,27 @@ def main(argv=None) -> int:
         row(f"grade {label}, {workers} worker(s) (load avg {r['load']:.1f})", "seconds_per_notebook", r["per_nb"],
             r["wall"])
         row(f"grade {label}, {workers} worker(s)", "overhead_seconds_per_notebook", r["overhead"], r["wall"],
-            target=3.0, higher=False, anchor=f"execution of the notebook's own cells: {r['execute']:.2f} s")
+            target=OVERHEAD_TARGET if workers == 2 else None, higher=False,
+            anchor=f"execution of the notebook's own cells: {r['execute']:.2f} s; kernel start waited for: "
+                   f"{r['kernel_start']:.2f} s; probes and resets: {r['probes']:.2f} s")
     if 1 in runs and 2 in runs:
         row(f"grade {label}: 1 -> 2 workers", "speedup", runs[1]["wall"] / runs[2]["wall"],
-            runs[1]["wall"] + runs[2]["wall"], target=1.8,
+            runs[1]["wall"] + runs[2]["wall"], target=SPEEDUP_TARGET,
             anchor=("grades identical" if runs[1]["csv"] == runs[2]["csv"] else "GRADES DIFFER")
-            + f"; shared machine, load average {runs[1]['load']:.1f} / {runs[2]['load']:.1f} during the runs")
+            + f"; load average {runs[1]['load']:.1f} / {runs[2]['load']:.1f} during the runs")
 
     print(f"\n{label}")
     print(f"{'workers':>8} {'wall s':>8} {'s/notebook':>11} {'overhead s':>11} {'execute s':>10} "
-          f"{'kernel start s':>15} {'load avg':>9}  statuses")
+          f"{'kernel start s':>15} {'probes s':>9} {'load avg':>9}  statuses")
     for workers, r in runs.items():
         print(f"{workers:>8} {r['wall']:>8.1f} {r['per_nb']:>11.2f} {r['overhead']:>11.2f} {r['execute']:>10.2f} "
-              f"{r['kernel_start']:>15.2f} {r['load']:>9.1f}  {', '.join(r['statuses'])}")
+              f"{r['kernel_start']:>15.2f} {r['probes']:>9.2f} {r['load']:>9.1f}  {', '.join(r['statuses'])}")
+    for workers, r in runs.items():
+        steps = ", ".join(f"{name} {seconds:.3f}" for name, seconds in r["phases"].items())
+        print(f"  {workers} worker(s), s/notebook by step: {steps}; outside the workers' grading: "
+              f"{r['wall'] - r['pool']:.1f} s of {r['wall']:.1f} s")
     if 1 in runs and 2 in runs:
-        print(f"speed-up 1 -> 2 workers: {runs[1]['wall'] / runs[2]['wall']:.2f}x (goal >= 1.8); "
+        print(f"speed-up 1 -> 2 workers: {runs[1]['wall'] / runs[2]['wall']:.2f}x (goal >= {SPEEDUP_TARGET}); "
               f"grades identical: {runs[1]['csv'] == runs[2]['csv']}")
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
