@@ -545,8 +545,11 @@ def train_sgns(
     device = center_weight.device
     rng = np.random.default_rng(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
-    table = torch.from_numpy(unigram_table(noise_distribution(corpus.counts))).to(device)
-    keep = keep_probability(corpus.counts, sample)
+    # the formulas of noise_distribution and keep_probability, written out: those two are lesson 04's exercises
+    counts = np.asarray(corpus.counts, dtype=np.float64)
+    table = torch.from_numpy(unigram_table(counts**0.75 / np.sum(counts**0.75))).to(device)
+    frequency = counts / counts.sum()
+    keep = np.minimum((np.sqrt(frequency / sample) + 1.0) * sample / frequency, 1.0) if sample > 0 else None
     total_words, losses = epochs * corpus.n_tokens, []
     started, cpu_started = time.perf_counter(), time.process_time()
     with tqdm(total=total_words, unit="word", unit_scale=True, desc="SGNS in PyTorch", disable=not progress) as bar:
