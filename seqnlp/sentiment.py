@@ -328,13 +328,13 @@ def predict_sentiment(
 def log_odds(probs: np.ndarray, eps: float = 1e-7) -> np.ndarray:
     """``ln P(class 1) - ln P(class 0)`` per row of ``(n, 2)`` probabilities (or of ``(n,)`` P(class 1)),
     the probabilities clipped to ``[eps, 1 - eps]`` so that a certain prediction stays finite."""
-    p = np.asarray(probs, dtype=np.float64)
-    if p.ndim == 2:
-        if p.shape[1] != 2:
-            raise ValueError(f"log_odds needs two classes, not {p.shape[1]}")
-        p = p[:, 1] / p.sum(axis=1)
-    p = np.clip(p, eps, 1 - eps)
-    return np.log(p) - np.log1p(-p)
+    positive = np.asarray(probs, dtype=np.float64)
+    if positive.ndim == 2:
+        if positive.shape[1] != 2:
+            raise ValueError(f"log_odds needs two classes, not {positive.shape[1]}")
+        positive = positive[:, 1] / positive.sum(axis=1)
+    positive = np.clip(positive, eps, 1 - eps)
+    return np.log(positive) - np.log1p(-positive)
 
 
 def blend_log_odds(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
