@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -151,6 +152,15 @@ def main(argv: list[str] | None = None) -> int:
         limits=limits, unsafe=args.unsafe, source=args.source, fresh=args.fresh, progress=not args.no_progress,
         export=tuple(args.export), duedates=dict(args.duedate), scheduler=args.scheduler, cluster=args.cluster,
     )
+    interrupted: list[int] = []
+
+    def on_interrupt(signum, frame):  # Ctrl-C: remembered, so that it is never lost (130 whatever happens next)
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_interrupt)
     try:
         run = grade(options)
     except SandboxUnavailable as err:
@@ -163,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         if options.on_cluster:
             print(f"interrupted: what was graded is kept in {args.out / '.journal'}; the same command goes on "
                   "from there", file=sys.stderr)
+        return 130
+    finally:
+        if previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted:  # it came as the run finished, and was swallowed on the way: every grade is written
+        print("interrupted as the run finished: every grade is written", file=sys.stderr)
         return 130
     if not run.results:
         print("no submissions found to grade", file=sys.stderr)

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -208,13 +209,21 @@ def test_an_interrupted_client_goes_on_where_it_stopped(course, cluster_run):
     argv = [sys.executable, "-m", "autograder", "grade", str(course["tmp"] / "class"), "--out", str(out),
             "--scheduler", dask.address, "--source", str(COURSE), "--no-progress", "--timeout-cell", "20",
             "--timeout-notebook", "120", "--memory-mb", "1024", "--processes", "96"]
-    proc = subprocess.Popen(argv, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    while not list((out / JOURNAL).rglob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)  # Ctrl-C
-    said = proc.communicate(timeout=120)[0].decode()
-    assert proc.returncode == 130, said
+    for attempt in range(3):  # a run that ends before the signal lands is tried again, from scratch
+        shutil.rmtree(out, ignore_errors=True)
+        proc = subprocess.Popen(argv, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 240
+        while not list((out / JOURNAL).rglob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running = proc.poll() is None
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        said = proc.communicate(timeout=120)[0].decode()
+        assert running, "the run ended before any result was journalled: " + said
+        assert proc.returncode == 130, said  # even when the signal came as the run finished
+        if "submission(s) in" not in said:  # the summary of a finished run
+            break
+        assert attempt < 2, "three runs ended before the signal could interrupt them: " + said
     assert "the same command goes on from there" in said
     done = {(p.parent.name, p.stem) for p in (out / JOURNAL).rglob("*.json")}
     assert 1 <= len(done) < len(course["kinds"])
@@ -303,3 +312,24 @@ def test_refusal_message_and_local_spec():
     assert parse_local("local:3") == 3
     with pytest.raises(ValueError):
         parse_local("remote:2")
+
+
+def test_ctrl_c_that_lands_as_the_run_finishes_still_exits_130(monkeypatch, tmp_path, capsys):
+    """A KeyboardInterrupt swallowed on the way (a finaliser, a library) must not turn Ctrl-C into success."""
+    import autograder.__main__ as cli
+    import autograder.grade as grade_module
+
+    def grade_that_swallows(options):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass  # what a finaliser does with an exception it cannot raise
+        return grade_module.GradeRun([{"status": "ok"}], [], [], None, 0.0, 1, tmp_path / "r.json",
+                                     tmp_path / "g.csv")
+
+    monkeypatch.setattr(grade_module, "grade", grade_that_swallows)
+    before = signal.getsignal(signal.SIGINT)
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--unsafe"]) == 130
+    assert "interrupted as the run finished" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is before, "the handler is put back"
