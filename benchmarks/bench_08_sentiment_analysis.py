@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "embeddings from scratch and frozen, vsfc = UIT-VSFC, keras = both datasets in Keras, "
                         "keras-vsfc = UIT-VSFC only in Keras")
     parser.add_argument("--fast", action="store_true", help="fast-mode slices; print the rows, write nothing")
+    parser.add_argument("--save-scores", type=Path, default=None,
+                        help="also save the IMDB val/test log-odds of the BiLSTM and NBSVM-tri and the labels (.npz), "
+                             "to study other combinations without training again")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for PyTorch and TensorFlow (default 2)")
     return parser.parse_args(argv)
 
@@ -165,6 +168,11 @@ def nbsvm_and_ensemble(texts: dict, splits: dict, rnn_probs: dict, rnn_seconds: 
              "trained on the 22,500 reviews", "accuracy %", 100 * accuracy(labels["test"], (nb["test"] > 0) * 1),
              nb_seconds, anchor="Mesnil et al. 2015 NBSVM-tri 91.87; lesson 03 NBSVM-bi 91.47 (25,000 reviews)")
     rnn = {split: log_odds(rnn_probs[split]) for split in ("val", "test")}
+    if ARGS.save_scores is not None:
+        np.savez(ARGS.save_scores, **{f"{model}_{split}": scores[split] for model, scores in (("nbsvm", nb), ("rnn", rnn))
+                                      for split in ("val", "test")},
+                 **{f"labels_{split}": labels[split] for split in ("val", "test")})
+        print(f"    saved the scores to {ARGS.save_scores}", flush=True)
     weight, curve = choose_blend_weight(nb["val"], rnn["val"], labels["val"])
     val_acc = curve["accuracy"][int(np.argmin(curve["log_loss"]))]
     test_acc = accuracy(labels["test"], (blend_log_odds(nb["test"], rnn["test"], weight) > 0) * 1)
