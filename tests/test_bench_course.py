@@ -93,3 +93,43 @@ def test_run_all_tells_its_child_that_it_holds_the_lock(tmp_path, monkeypatch):
     lock = str(tmp_path / "heavy.lock")
     code, _ = module.run_benchmark(script, lock, timeout=120)
     assert code == 0 and f"HELD={lock}" in (tmp_path / "results" / "bench_probe.log").read_text()
+
+
+def test_the_notebook_s_own_accuracies_become_rows_with_their_targets(tmp_path):
+    figures = [{"dataset": "IMDB", "framework": "ensemble", "model": "0.49 x NBSVM-tri + 0.51 x BiLSTM",
+                "test accuracy": 0.9201, "macro-F1": 0.9201},
+               {"dataset": "IMDB", "framework": "PyTorch", "model": "BiLSTM, course vectors, fine-tuned",
+                "test accuracy": 0.8948, "macro-F1": 0.8948},
+               {"dataset": "UIT-VSFC", "framework": "Keras", "model": "BiLSTM, from scratch",
+                "test accuracy": 0.9002, "macro-F1": 0.7671}]
+
+    def runner(lesson, mode, timeout, keep):
+        return 60.0, None, figures if lesson.startswith("08") else []
+
+    out = tmp_path / "course.json"
+    assert bench_course.main(["--only", "08", "--out", str(out), "--no-lock"], runner=runner) == 0
+    rows = [r for r in json.loads(out.read_text()) if r["task"].startswith("lesson notebook")]
+    by_task = {(r["task"], r["metric"]): r for r in rows}
+    ensemble = by_task[("lesson notebook, full mode: IMDB test: 0.49 x NBSVM-tri + 0.51 x BiLSTM (ensemble)",
+                        "accuracy %")]
+    assert ensemble["value"] == 92.01 and ensemble["target"] == 92.0 and ensemble["met"] is True
+    assert by_task[("lesson notebook, full mode: IMDB test: BiLSTM, course vectors, fine-tuned (PyTorch)",
+                    "accuracy %")]["target"] == 89.0
+    keras = [r for (task, _), r in by_task.items() if "UIT-VSFC" in task]
+    assert {r["metric"] for r in keras} == {"accuracy %", "macro-F1"} and all(r["target"] is None for r in keras)
+    assert all(r["lesson"] == "08_sentiment_analysis" for r in rows)
+
+
+def test_the_probe_reads_results_from_a_real_kernel(tmp_path):
+    """read_figures against a kernel that has a results list with NumPy values and NaN (fast, tiny notebook)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nresults = [{'dataset': 'IMDB', 'test accuracy': np.float64(0.5), 'macro-F1': float('nan')},"
+        " {'task': 'not a figure'}]")])
+    client = NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        assert bench_course.read_figures(client) == [{"dataset": "IMDB", "test accuracy": 0.5, "macro-F1": None}]
+    assert len(nb.cells) == 1, "the probe leaves the notebook as it ran"
