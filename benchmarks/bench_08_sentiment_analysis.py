@@ -278,7 +278,7 @@ def main() -> None:
         task = "UIT-VSFC test (3 classes): BiLSTM + masked max/mean pooling, class-weighted (PyTorch)"
         anchor = "Nguyen et al. 2018: MaxEnt 87.9 (F1, weighted); lesson 06 vanilla RNN"
         rows.add(task, "accuracy %", 100 * r["accuracy"], r["train_seconds"], target=91.0, anchor=anchor)
-        rows.add(task, "macro-F1", r["macro_f1"], r["train_seconds"], target=0.75, anchor=anchor)
+        rows.add(task, "macro-F1", r["macro_f1"], r["train_seconds"], target=0.78, anchor=anchor)  # issue 15 (0.75 before)
         rows.add("UIT-VSFC: seconds per epoch (11,426 sentences)", "seconds", r["epoch_seconds"], r["train_seconds"])
         started = time.perf_counter()
         pipe = tfidf_logreg_pipeline(tokenizer=str.split)
