@@ -145,6 +145,11 @@ def train_torch(name, splits, vocab, num_classes, device, embeddings=None, freez
             "test_seconds": test_seconds, "probs": probs}
 
 
+ENSEMBLE_TASK = ("IMDB test: ensemble, convex combination of NBSVM-tri and BiLSTM log-odds, the weight chosen on the "
+                 "2,500 validation reviews by log-loss")
+BILSTM_TIME_TASK = "IMDB: training time of that model (BiLSTM, course vectors fine-tuned)"
+
+
 def in_order(values: np.ndarray, loader) -> np.ndarray:
     """Rows of a bucketed (unshuffled) loader's predictions put back in the order of its dataset."""
     order = np.concatenate([np.asarray(batch) for batch in loader.batch_sampler])
@@ -180,9 +185,9 @@ def nbsvm_and_ensemble(texts: dict, splits: dict, rnn_probs: dict, rnn_seconds: 
     choice = (f"weight {weight:.2f} on NBSVM-tri, {1 - weight:.2f} on the BiLSTM, chosen on the 2,500 validation "
               f"reviews by log-loss (val accuracy {100 * val_acc:.2f}%, NBSVM-tri alone "
               f"{100 * curve['accuracy'][-1]:.2f}%, BiLSTM alone {100 * curve['accuracy'][0]:.2f}%)")
-    rows.add(f"IMDB test: ensemble, convex combination of NBSVM-tri and BiLSTM log-odds ({choice})", "accuracy %",
-             100 * test_acc, seconds, target=92.0,
-             anchor="Mesnil et al. 2015 NBSVM + paragraph vectors + RNN-LM ensemble 92.57; NBSVM-tri 91.87")
+    # the task names stay the same from run to run (a partial run replaces its rows); what varies is in the anchor
+    rows.add(ENSEMBLE_TASK, "accuracy %", 100 * test_acc, seconds, target=92.0,
+             anchor=f"{choice}; Mesnil et al. 2015 NBSVM + paragraph vectors + RNN-LM ensemble 92.57; NBSVM-tri 91.87")
     rows.add("IMDB: training time of that ensemble (BiLSTM + NBSVM-tri + the weight's choice)", "seconds",
              seconds, seconds, target=900.0, anchor="issue: within 15 minutes on 2 CPU cores",
              higher_is_better=False)
@@ -255,10 +260,9 @@ def main() -> None:
                         patience=IMDB["patience"], **cut)
         task = "IMDB test: BiLSTM + masked max/mean pooling, course vectors fine-tuned (PyTorch)"
         rows.add(task, "accuracy %", 100 * r["accuracy"], r["train_seconds"], target=89.0, anchor=ANCHOR_IMDB)
-        rows.add(f"IMDB: training time of that model ({r['epochs']} epochs, best {r['best_epoch']}; "
-                 f"{r['cpu_seconds']:.0f} s of CPU time; load average {r['load']:.1f} on {os.cpu_count()} cores)",
-                 "seconds",
-                 r["train_seconds"], r["train_seconds"], target=900.0, anchor="issue: within 15 minutes on 2 CPU cores",
+        rows.add(BILSTM_TIME_TASK, "seconds", r["train_seconds"], r["train_seconds"], target=900.0,
+                 anchor=f"{r['epochs']} epochs, best {r['best_epoch']}; {r['cpu_seconds']:.0f} s of CPU time; load "
+                        f"average {r['load']:.1f} on {os.cpu_count()} cores; issue: within 15 minutes on 2 CPU cores",
                  higher_is_better=False)
         rows.add("IMDB: seconds per epoch, BiLSTM fine-tuned (22,500 reviews, <= 400 tokens)", "seconds",
                  r["epoch_seconds"], r["train_seconds"])
