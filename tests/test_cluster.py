@@ -204,6 +204,11 @@ def test_cluster_grades_like_the_local_pool(course, cluster_run):
     assert cluster_run["run"].workers == 2
 
 
+def _ctrl_c_as_in_a_terminal():
+    """A job started in the background by a script ignores SIGINT, and so would the grader it starts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_client_goes_on_where_it_stopped(course, cluster_run):
     out, dask = course["tmp"] / "interrupted", course["dask"]
     argv = [sys.executable, "-m", "autograder", "grade", str(course["tmp"] / "class"), "--out", str(out),
@@ -212,7 +217,7 @@ def test_an_interrupted_client_goes_on_where_it_stopped(course, cluster_run):
     for attempt in range(3):  # a run that ends before the signal lands is tried again, from scratch
         shutil.rmtree(out, ignore_errors=True)
         proc = subprocess.Popen(argv, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, preexec_fn=_ctrl_c_as_in_a_terminal)
         deadline = time.monotonic() + 240
         while not list((out / JOURNAL).rglob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -329,7 +334,10 @@ def test_ctrl_c_that_lands_as_the_run_finishes_still_exits_130(monkeypatch, tmp_
                                      tmp_path / "g.csv")
 
     monkeypatch.setattr(grade_module, "grade", grade_that_swallows)
-    before = signal.getsignal(signal.SIGINT)
-    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--unsafe"]) == 130
-    assert "interrupted as the run finished" in capsys.readouterr().err
-    assert signal.getsignal(signal.SIGINT) is before, "the handler is put back"
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (not a background job)
+    try:
+        assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--unsafe"]) == 130
+        assert "interrupted as the run finished" in capsys.readouterr().err
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the handler is put back"
+    finally:
+        signal.signal(signal.SIGINT, inherited)
