@@ -18,6 +18,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 # Test modules whose tests are independent and slow enough to spread one by one over workers.
 SPREAD_MODULES = ("tests/test_lessons.py",)
+# ... except these tests of a lesson, which share one nbgrader course (tests/test_lessons.py: NbgraderCourse)
+SHARED_NBGRADER = ("test_release_is_current", "test_nbgrader_gives_solution_full_marks",
+                   "test_nbgrader_gives_untouched_release_zero")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -49,7 +52,8 @@ def pytest_xdist_make_scheduler(config, log):
     """Distribute work units over xdist workers (`make test` runs with -n).
 
     * an nbval notebook is one unit: its cells share one kernel, in order;
-    * a test of SPREAD_MODULES (the per-lesson round trip) is a unit of its own;
+    * a test of SPREAD_MODULES (the per-lesson round trip) is a unit of its own, except that a lesson's
+      SHARED_NBGRADER tests are one unit (they share one release and one nbgrader autograde run);
     * any other test module is one unit, so module- and session-scoped fixtures
       are built once per worker.
     """
@@ -61,7 +65,8 @@ def pytest_xdist_make_scheduler(config, log):
             if path.endswith(".ipynb"):
                 return path
             if path.endswith(SPREAD_MODULES):
-                return nodeid
+                name, _, param = nodeid.split("::", 1)[1].partition("[")
+                return f"{path}::nbgrader[{param}" if name in SHARED_NBGRADER else nodeid
             return path
 
     return CourseScheduling(config, log)

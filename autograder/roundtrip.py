@@ -391,18 +391,31 @@ def autograde_notebook(
     ``root`` is a scratch course directory (the lesson is released there first
     if it is not yet).
     """
+    return autograde_notebooks(lesson, {student: notebook}, root)[student]
+
+
+def autograde_notebooks(
+    lesson: str, notebooks: dict[str, Path], root: Path
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """:func:`autograde_notebook` for several students in one ``nbgrader autograde`` run (one start-up):
+    ``{student: notebook}`` -> ``{student: {grade_id: (score, max)}}``."""
     from nbgrader.api import Gradebook
 
     lesson = resolve_lesson(lesson)
     if not (root / "lessons" / lesson).exists():
         generate_release(lesson, root)
-    submitted = root / "submitted" / student / lesson
-    submitted.mkdir(parents=True, exist_ok=True)
-    shutil.copy(notebook, submitted / f"{lesson}.ipynb")
-    nbgrader(["autograde", lesson, "--create", "--force", f"--student={student}"], root, lesson=lesson)
+    for student, notebook in notebooks.items():
+        submitted = root / "submitted" / student / lesson
+        submitted.mkdir(parents=True, exist_ok=True)
+        shutil.copy(notebook, submitted / f"{lesson}.ipynb")
+    only = [f"--student={next(iter(notebooks))}"] if len(notebooks) == 1 else []
+    nbgrader(["autograde", lesson, "--create", "--force", *only], root, lesson=lesson)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        nb = gb.find_submission_notebook(lesson, lesson, student)
-        return {grade.name: (float(grade.score), float(grade.max_score)) for grade in nb.grades}
+        out = {}
+        for student in notebooks:
+            nb = gb.find_submission_notebook(lesson, lesson, student)
+            out[student] = {grade.name: (float(grade.score), float(grade.max_score)) for grade in nb.grades}
+        return out
 
 
 def main(argv: list[str] | None = None) -> int:

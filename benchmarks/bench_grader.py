@@ -3,8 +3,8 @@
 Generates a class (``--students`` per lesson, mixing solutions, stubs, wrong
 answers from ``mutants.py`` and half-done notebooks), grades it with 1 and then
 2 workers in fresh output folders, first with every kernel started on demand and
-then with each worker's next kernel started ahead, side by side in one run, and writes ``benchmarks/results/grader.json``
-(rows in the course's benchmark format) and a table.
+then with each worker's next kernel started ahead, side by side in one run, and writes
+``benchmarks/results/grader.json`` (rows in the course's benchmark format) and a table.
 
 * seconds per notebook: wall time of the whole ``grade`` run / notebooks;
 * overhead per notebook: what grading one notebook costs beyond executing its

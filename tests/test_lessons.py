@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -25,7 +26,7 @@ from autograder.lessons import (
     source_notebook,
 )
 from autograder.plaincheck import check_lesson
-from autograder.roundtrip import autograde_notebook, check_mutants, exercises_of, generate_release, parse_mutants
+from autograder.roundtrip import autograde_notebooks, check_mutants, exercises_of, generate_release, parse_mutants
 from autograder.settings import COURSE_KERNEL
 
 AVAILABLE = available_lessons()
@@ -34,6 +35,44 @@ MIN_MUTANTS_PER_EXERCISE = 3
 GENERATED_SAMPLE = 3  # generated mutants per exercise in make test (a fixed sample; make mutation runs them all)
 
 notebook = pytest.mark.notebook
+
+
+class NbgraderCourse:
+    """Per lesson, one scratch course: one ``nbgrader generate_assignment`` and one ``nbgrader autograde`` of
+    the solution and of the untouched release, shared by the tests that read them (conftest.py keeps a
+    lesson's nbgrader tests on one xdist worker). A failure is raised again to every test that asks."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp = tmp_path_factory
+        self.done: dict[tuple[str, str], object] = {}
+
+    def _once(self, key: tuple[str, str], make):
+        if key not in self.done:
+            try:
+                self.done[key] = make()
+            except Exception as exc:  # noqa: BLE001  every test of the lesson reports it
+                self.done[key] = exc
+        if isinstance(self.done[key], Exception):
+            raise self.done[key]
+        return self.done[key]
+
+    def root(self, lesson: str) -> Path:
+        return self._once((lesson, "root"), lambda: self.tmp.mktemp(f"nbgrader-{lesson[:2]}"))
+
+    def release(self, lesson: str) -> Path:
+        """``nbgrader generate_assignment`` of the lesson in its scratch course: the released folder."""
+        return self._once((lesson, "release"), lambda: generate_release(lesson, self.root(lesson)))
+
+    def graded(self, lesson: str) -> dict[str, dict[str, tuple[float, float]]]:
+        """``{"solution" | "stub": {grade_id: (score, max)}}`` from one ``nbgrader autograde`` run."""
+        self.release(lesson)
+        return self._once((lesson, "graded"), lambda: autograde_notebooks(
+            lesson, {"solution": source_notebook(lesson), "stub": released_notebook(lesson)}, self.root(lesson)))
+
+
+@pytest.fixture(scope="session")
+def nbgrader_course(tmp_path_factory) -> NbgraderCourse:
+    return NbgraderCourse(tmp_path_factory)
 
 
 def test_only_known_lesson_folders():
@@ -47,8 +86,8 @@ def test_only_known_lesson_folders():
 
 
 @pytest.mark.parametrize("lesson", AVAILABLE)
-def test_release_is_current(lesson, tmp_path):
-    generated = generate_release(lesson, tmp_path)
+def test_release_is_current(lesson, nbgrader_course):
+    generated = nbgrader_course.release(lesson)
     committed = LESSONS_DIR / lesson
     cmp = filecmp.dircmp(generated, committed)
     assert not cmp.left_only and not cmp.right_only, (
@@ -153,16 +192,16 @@ def test_tests_compare_plain_values(lesson):
 
 @notebook
 @pytest.mark.parametrize("lesson", AVAILABLE)
-def test_nbgrader_gives_solution_full_marks(lesson, tmp_path):
+def test_nbgrader_gives_solution_full_marks(lesson, nbgrader_course):
     """Full automatic marks; each written answer (the model answer, as a student would write it) waits for a hand."""
     from nbgrader.api import Gradebook
 
-    scores = autograde_notebook(lesson, source_notebook(lesson), tmp_path, student="solution")
+    root, scores = nbgrader_course.root(lesson), nbgrader_course.graded(lesson)["solution"]
     written = set(written_answers(nbformat.read(source_notebook(lesson), as_version=4)))
     lost = {cell: s for cell, s in scores.items() if s[0] != s[1] and cell not in written}
     assert scores and not lost, f"{lesson}: the solution lost points in nbgrader autograde: {lost}"
     assert written <= set(scores), f"{lesson}: written answers missing from nbgrader's grades"
-    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         grades = {g.name: g for g in gb.find_submission_notebook(lesson, lesson, "solution").grades}
         pending = {name: (grades[name].auto_score, grades[name].needs_manual_grade) for name in written}
     assert all(v == (None, True) for v in pending.values()), (
@@ -171,15 +210,15 @@ def test_nbgrader_gives_solution_full_marks(lesson, tmp_path):
 
 @notebook
 @pytest.mark.parametrize("lesson", AVAILABLE)
-def test_nbgrader_gives_untouched_release_zero(lesson, tmp_path):
+def test_nbgrader_gives_untouched_release_zero(lesson, nbgrader_course):
     """Zero everywhere; a written answer left as released is nbgrader's automatic 0, not listed for grading."""
     from nbgrader.api import Gradebook
 
-    scores = autograde_notebook(lesson, released_notebook(lesson), tmp_path, student="stub")
+    root, scores = nbgrader_course.root(lesson), nbgrader_course.graded(lesson)["stub"]
     earned = {cell: s for cell, s in scores.items() if s[0] != 0}
     assert scores and not earned, f"{lesson}: the untouched student notebook earned points: {earned}"
     written = set(written_answers(nbformat.read(source_notebook(lesson), as_version=4)))
-    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         grades = {g.name: g for g in gb.find_submission_notebook(lesson, lesson, "stub").grades}
         unanswered = {name: (grades[name].auto_score, grades[name].needs_manual_grade) for name in written}
     assert all(v == (0, False) for v in unanswered.values()), (

@@ -1,9 +1,10 @@
 """The grader's own red team (autograder/redteam.py), graded beside honest students.
 
 The whole catalogue runs on the tiny fixture lesson (seconds per notebook);
-a fixed sample runs on the real lessons 01, 04 and 08. ``make redteam`` runs
-the whole catalogue on 01, 04 and 08 and commits its report
-(benchmarks/results/redteam.md).
+a fixed sample runs on the real lesson 01. ``make redteam`` runs the whole
+catalogue on 01, 04 and 08 and commits its report (benchmarks/results/redteam.md);
+lessons 04 and 08 take a minute or two per graded class in fast mode, so they
+are left to it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ COURSE = Path(__file__).parent / "fixtures" / "grader" / "course"
 TINY = "01_tiny"
 SAMPLE = {  # lesson -> attacks graded in make test (the full catalogue: make redteam)
     "01_text_preprocessing": ["lookalike", "ast_assert_pass", "history_leak"],
-    "04_word2vec": ["lookalike"],
-    "08_sentiment_analysis": ["lookalike"],
 }
 
 
