@@ -455,6 +455,7 @@ def sgns_sgd_step(
     negatives,
     lr: float,
     max_repeats: float | None = 32.0,
+    skip_target: bool = False,
 ):
     """One SGD step of skip-gram with negative sampling on a batch, negatives shared by groups of pairs.
 
@@ -469,7 +470,10 @@ def sgns_sgd_step(
     that a word that occurs ``n > max_repeats`` times in the batch (as a center, or in the
     context table as a context or negative) has its summed gradient scaled by
     ``max_repeats / n``: ``n`` gradients computed at the same old vectors would overshoot.
-    ``max_repeats=None`` sums everything. Returns the mean loss per pair (before the step), a float.
+    ``max_repeats=None`` sums everything. ``skip_target=True`` drops a negative that is the pair's
+    own context word from its loss and gradient, as word2vec does (``if (target == word) continue``):
+    otherwise a frequent word drawn as noise for a group would also be pushed away from the centers
+    it is the context of. Returns the mean loss per pair (before the step), a float.
     """
     import torch
     import torch.nn.functional as F
@@ -491,6 +495,11 @@ def sgns_sgd_step(
     g_negative = torch.sigmoid(negative)  # dJ/d(u_k.v_c), (G, g, K)
     if pad:
         g_negative.view(-1, k)[n_pairs:] = 0.0  # the padding rows are no pairs
+    if skip_target:  # a pair's negative that is its own context word: no term (the padding has context -1)
+        targets = F.pad(contexts, (0, pad), value=-1) if pad else contexts
+        hit = targets.view(n_groups, group, 1) == negatives.view(n_groups, 1, k)  # (G, g, K)
+        g_negative = g_negative.masked_fill(hit, 0.0)
+        loss = loss + F.logsigmoid(-negative).masked_fill(~hit, 0.0).sum() / n_pairs
     g_center_positive, g_center_negative = g_positive, g_negative
     g_context, g_noise = g_positive, g_negative
     if max_repeats is not None:  # scale the per-pair coefficients: no extra pass over (B, d) arrays
@@ -526,6 +535,7 @@ def train_sgns(
     batch_size: int = 16384,
     group: int = 64,
     max_repeats: float | None = 32.0,
+    skip_target: bool = True,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
@@ -533,7 +543,8 @@ def train_sgns(
 
     ``center_weight`` and ``context_weight`` (float ``(V, d)`` tensors, ``V = len(corpus.itos)``)
     are trained in place. Subsampling (``sample``), dynamic windows and negatives (word2vec's
-    unigram**0.75 table, one draw of ``negative`` words per ``group`` pairs) are drawn anew every
+    unigram**0.75 table, one draw of ``negative`` words per ``group`` pairs; with ``skip_target``, as in
+    word2vec, a negative that is the pair's own context word is skipped) are drawn anew every
     epoch from ``seed``; the learning rate decays linearly from ``lr_start`` to ``lr_end`` over
     the corpus tokens read. Returns ``{"losses": [...] (mean loss per pair of every batch),
     "seconds", "words_per_second" (corpus tokens read per second, gensim's measure),
@@ -560,7 +571,8 @@ def train_sgns(
                 c = torch.from_numpy(centers).to(device)
                 o = torch.from_numpy(contexts).to(device)
                 slots = torch.randint(len(table), (-(-len(c) // group), negative), generator=generator, device=device)
-                losses.append(sgns_sgd_step(center_weight, context_weight, c, o, table[slots], lr, max_repeats))
+                losses.append(sgns_sgd_step(center_weight, context_weight, c, o, table[slots], lr, max_repeats,
+                                            skip_target))
                 if not np.isfinite(losses[-1]):
                     raise FloatingPointError(f"SGNS loss {losses[-1]} after {len(losses)} batches: lower lr_start")
                 bar.update(done - seen)

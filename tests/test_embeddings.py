@@ -117,8 +117,9 @@ def test_skipgram_batches_dynamic_window_and_subsampling(corpus):
         assert corpus.itos.index("good") not in set(cs) | set(os_)
 
 
-def _sgns_reference_step(center_weight, context_weight, centers, contexts, negatives_per_pair, lr):
-    """Autograd on the summed per-pair SGNS losses (lesson 04's SkipGramNS loss), then one plain SGD step."""
+def _sgns_reference_step(center_weight, context_weight, centers, contexts, negatives_per_pair, lr, skip_target=False):
+    """Autograd on the summed per-pair SGNS losses (lesson 04's SkipGramNS loss), then one plain SGD step;
+    ``skip_target``: word2vec's loop, which skips a negative equal to the pair's context word."""
     import torch
     import torch.nn.functional as F
 
@@ -126,7 +127,11 @@ def _sgns_reference_step(center_weight, context_weight, centers, contexts, negat
     u_w = context_weight.clone().requires_grad_(True)
     v = v_w[centers]
     scores = torch.cat([(u_w[contexts] * v).sum(1, keepdim=True), torch.einsum("bkd,bd->bk", u_w[negatives_per_pair], v)], 1)
-    losses = -F.logsigmoid(torch.cat([scores[:, :1], -scores[:, 1:]], 1)).sum(1)
+    terms = -F.logsigmoid(torch.cat([scores[:, :1], -scores[:, 1:]], 1))
+    if skip_target:
+        keep = torch.cat([torch.ones(len(contexts), 1, dtype=torch.bool), negatives_per_pair != contexts[:, None]], 1)
+        terms = terms * keep
+    losses = terms.sum(1)
     losses.sum().backward()
     with torch.no_grad():
         return v_w - lr * v_w.grad, u_w - lr * u_w.grad, float(losses.mean())
@@ -147,6 +152,26 @@ def test_sgns_sgd_step_is_sgd_on_the_summed_loss_with_shared_negatives(n_pairs, 
     per_pair = negatives[torch.arange(n_pairs) // group]  # pair b uses the negatives of group b // g
     want_v, want_u, want_loss = _sgns_reference_step(center_weight, context_weight, centers, contexts, per_pair, 0.1)
     loss = emb.sgns_sgd_step(center_weight, context_weight, centers, contexts, negatives, 0.1, max_repeats=None)
+    assert loss == pytest.approx(want_loss, rel=1e-12)
+    assert torch.allclose(center_weight, want_v, atol=1e-12) and torch.allclose(context_weight, want_u, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_pairs, n_groups", [(12, 12), (12, 3), (10, 4)])
+def test_sgns_sgd_step_skips_a_negative_that_is_the_context_word(n_pairs, n_groups):
+    import torch
+
+    gen = torch.Generator().manual_seed(n_pairs + n_groups)
+    V, d, K = 4, 3, 3  # 4 words and 3 negatives per group: many negatives equal a pair's context
+    center_weight = torch.randn(V, d, generator=gen, dtype=torch.float64)
+    context_weight = torch.randn(V, d, generator=gen, dtype=torch.float64)
+    centers, contexts = torch.randint(V, (n_pairs,), generator=gen), torch.randint(V, (n_pairs,), generator=gen)
+    negatives = torch.randint(V, (n_groups, K), generator=gen)
+    per_pair = negatives[torch.arange(n_pairs) // -(-n_pairs // n_groups)]
+    assert (per_pair == contexts[:, None]).any() and (per_pair != contexts[:, None]).any()
+    want_v, want_u, want_loss = _sgns_reference_step(center_weight, context_weight, centers, contexts, per_pair, 0.1,
+                                                     skip_target=True)
+    loss = emb.sgns_sgd_step(center_weight, context_weight, centers, contexts, negatives, 0.1, max_repeats=None,
+                             skip_target=True)
     assert loss == pytest.approx(want_loss, rel=1e-12)
     assert torch.allclose(center_weight, want_v, atol=1e-12) and torch.allclose(context_weight, want_u, atol=1e-12)
 
