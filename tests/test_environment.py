@@ -57,3 +57,15 @@ def test_installed_versions_match_pins():
         if installed.split("+")[0] != version:
             wrong[name] = (version, installed)
     assert not wrong, f"installed packages differ from the pins (pinned, installed): {wrong}; run `make venv`"
+
+
+def test_nbformat_imports_without_the_slow_iri_checker():
+    """`make venv` removes rfc3987-syntax (jsonschema's optional IRI checker, which builds ~35 Lark parsers
+    on import): it would add 1.5 s to every nbgrader, nbclient and grader process. No Jupyter schema checks IRIs."""
+    import subprocess
+    import sys
+
+    code = "import sys, nbformat, jsonschema; print('rfc3987_syntax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False", "importing nbformat loads rfc3987_syntax: run `.venv/bin/pip uninstall rfc3987-syntax`" \
+        " (the Makefile's venv recipe does)"
