@@ -473,6 +473,7 @@ class Sandbox:
             "gid": self.gid,
             "hostname": "sandbox",
             "argv": argv,
+            "parent": os.getpid(),  # the process that starts the keeper (sandbox_exec.py: parent-death check)
             "env": self.kernel_env(),
             "userns": self.layers.mode == "userns",
             "drop_to_uid": os.geteuid() == 0 and "user" in self.layers.active,

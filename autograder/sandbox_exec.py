@@ -10,7 +10,12 @@ keeper (outside, root)
     sandbox's init and waits for it. SIGINT is passed on (kernel interrupts);
     SIGTERM/SIGHUP kill the sandbox. When the keeper dies, for any reason, the
     init gets SIGKILL (parent-death signal) and the kernel tears the whole PID
-    namespace down with it.
+    namespace down with it. The keeper gets SIGKILL in the same way when the
+    grader that started it dies. A parent-death signal only covers a parent that
+    dies after it is set, so each of the two checks, right after setting it, that
+    its parent is still there (the grader's pid is in the spec; the keeper holds
+    a pipe open for the init), and stops at once if not: a grading worker killed
+    while it was starting a kernel leaves no sandbox behind.
 init (PID 1 of the new PID namespace)
     builds a new root file system on a tmpfs (read-only binds of the Python
     installation, ``seqnlp`` and ``datasets/``; private ``/tmp`` and home;
@@ -33,6 +38,7 @@ import ctypes.util
 import json
 import os
 import resource
+import select
 import signal
 import sys
 
@@ -276,15 +282,27 @@ def _exit_code(status: int) -> int:
     return 1
 
 
-def run_init(spec: dict) -> int:
-    """PID 1 of the sandbox: set everything up, start the payload, reap until it exits."""
+def _closed(fd: int) -> bool:
+    """Whether the write end of the pipe ``fd`` reads from is closed (its holder is gone)."""
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable) and os.read(fd, 1) == b""
+
+
+def run_init(spec: dict, keeper_alive: int | None = None) -> int:
+    """PID 1 of the sandbox: set everything up, start the payload, reap until it exits.
+
+    ``keeper_alive`` reads a pipe whose write end only the keeper holds: at EOF the keeper is gone."""
     os.setpgid(0, 0)  # interrupts reach the payload only through us
     if spec.get("filesystem"):
         build_root(spec)
     if "uts" in spec.get("namespaces", []):
         sethostname(spec.get("hostname", "sandbox"))
     set_limits(spec)
-    drop_privileges(spec)
+    drop_privileges(spec)  # sets the parent-death signal (after the uid change, which would clear it)
+    if keeper_alive is not None:
+        if _closed(keeper_alive):
+            return 1  # the keeper died before the signal was set: nobody would ever stop this sandbox
+        os.close(keeper_alive)
     payload = os.fork()
     if payload == 0:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -325,6 +343,8 @@ def main(argv: list[str]) -> int:
     os.close(log)
     os.close(null)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if spec.get("parent") not in (None, os.getppid()):
+        return 1  # the grader that started us died before the signal was set
 
     flags = 0
     for name in spec.get("namespaces", []):
@@ -340,14 +360,17 @@ def main(argv: list[str]) -> int:
     if flags & CLONE_NEWNS:
         mount(None, "/", None, MS_REC | MS_PRIVATE)
 
+    keeper_alive, held = os.pipe()  # the init reads EOF once the keeper is gone
     init = os.fork()
     if init == 0:
+        os.close(held)
         try:
-            code = run_init(spec)
+            code = run_init(spec, keeper_alive)
         except BaseException as err:  # report set-up failures in the kernel log
             os.write(2, f"sandbox: set-up failed: {err}\n".encode())
             code = 125
         os._exit(code)
+    os.close(keeper_alive)  # `held` stays open as long as the keeper lives
 
     def forward(signum, _frame):
         try:

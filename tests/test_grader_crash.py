@@ -58,3 +58,27 @@ def test_a_worker_crash_costs_only_the_crashing_submission(tmp_path, monkeypatch
     report = {r["student"]: r for r in json.loads((tmp_path / "out" / "report.json").read_text())["submissions"]}
     assert "crashed the grading worker" in report["crasher"]["detail"]
     assert calls.read_text().split().count("crasher") == 2  # once in the pool, once alone
+    assert not sandboxes_left(tmp_path), "a sandbox of this class outlived its grading worker"
+
+
+def sandboxes_left(root: Path, wait: float = 5.0) -> list[int]:
+    """Pids of sandbox processes still running for submissions under ``root`` (given ``wait`` s to exit)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        left = []
+        for entry in Path("/proc").iterdir():
+            try:
+                argv = (entry / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+            except OSError:
+                continue
+            if len(argv) > 1 and argv[-2].endswith(b"sandbox_exec.py") and argv[-1].endswith(b"spec.json"):
+                try:
+                    if str(root) in Path(argv[-1].decode()).read_text():
+                        left.append(int(entry.name))
+                except OSError:
+                    continue
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
