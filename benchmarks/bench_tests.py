@@ -13,6 +13,7 @@ format, lesson ``ci``):
 
     .venv/bin/python benchmarks/bench_tests.py            # about 11 minutes on 2 cores
     .venv/bin/python benchmarks/bench_tests.py --workers 1
+    .venv/bin/python benchmarks/bench_tests.py --junit run.xml --wall 876   # rows of a run made by hand
 """
 
 from __future__ import annotations
@@ -85,7 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-write", action="store_true", help="print the rows, write no results file")
+    parser.add_argument("--junit", type=Path, help="the JUnit XML of a run of the same command made earlier "
+                        "(with --wall, its wall seconds): summarise it instead of running pytest")
+    parser.add_argument("--wall", type=float, help="with --junit: that run's wall seconds")
+    parser.add_argument("--load", type=float, default=0.0, help="with --junit: that run's load average")
     args = parser.parse_args(argv)
+    if args.junit:
+        if args.wall is None:
+            parser.error("--junit needs --wall")
+        rows = ResultRows("ci", f"cpu ({os.cpu_count()} cores, {platform.machine()})", width=70)
+        rows_for(summarise(args.junit), args.wall, args.workers, args.load, rows)
+        if not args.no_write:
+            rows.write()
+        return 0
     env = {**os.environ, "SEQNLP_MODE": "fast", "CI": os.environ.get("CI", "true")}
     with tempfile.TemporaryDirectory(prefix="bench-tests-") as tmp:
         junit = Path(tmp) / "junit.xml"
