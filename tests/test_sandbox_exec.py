@@ -46,16 +46,19 @@ def test_init_whose_keeper_is_gone_starts_nothing(tmp_path):
     spec = json.loads(path.read_text())
     for keeper_alive in (True, False):
         read_end, write_end = os.pipe()
+        if not keeper_alive:
+            # the keeper died before the init checked: closed before the fork, so the init can
+            # never see it open (closing it after the fork would race the init's check)
+            os.close(write_end)
         child = os.fork()
         if child == 0:  # the init
-            os.close(write_end)
+            if keeper_alive:
+                os.close(write_end)
             try:
                 os._exit(run_init(spec, read_end))
             except BaseException:  # noqa: BLE001
                 os._exit(99)
         os.close(read_end)
-        if not keeper_alive:
-            os.close(write_end)  # the keeper died before the init set its parent-death signal
         _, status = os.waitpid(child, 0)
         if keeper_alive:
             os.close(write_end)
