@@ -49,3 +49,23 @@ def test_the_command_is_make_test_s():
     cmd = bench_tests.command(2, Path("/tmp/j.xml"))
     assert cmd[1:4] == ["-m", "pytest", "-n"] and "--nbval-lax" in cmd and cmd[-2:] == ["tests", "solutions"]
     assert "--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT)" in makefile and "tests solutions" in makefile
+
+
+def test_a_labelled_run_is_named_in_its_rows_and_keeps_the_others(tmp_path, monkeypatch):
+    junit = tmp_path / "junit.xml"
+    junit.write_text(JUNIT.replace('<failure message="boom"/>', ""))
+    import json
+
+    import common  # benchmarks/common.py, on sys.path once bench_tests is loaded
+
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path)
+    assert bench_tests.main(["--junit", str(junit), "--wall", "900"]) == 0
+    assert bench_tests.main(["--junit", str(junit), "--wall", "650", "--label", "a clean clone's .ci/run"]) == 0
+
+    rows = json.loads((tmp_path / "ci.json").read_text())
+    walls = {r["task"]: (r["value"], r["met"]) for r in rows if r["metric"] == "seconds" and "make test" in r["task"]}
+    assert walls == {
+        "the tests of make test (pytest -n 2 over tests/ and solutions/, fast mode)": (900.0, False),
+        "the tests of make test (pytest -n 2 over tests/ and solutions/, fast mode), a clean clone's .ci/run": (650.0, True),
+    }
+    assert sum(r["task"].startswith("slowest test") for r in rows) == 4  # the unlabelled run's only
