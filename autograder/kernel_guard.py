@@ -53,6 +53,22 @@ class _Refused(RuntimeError):
     pass
 
 
+class Verdict(AssertionError):
+    """The guard's answer to the grader: an ``AssertionError`` carrying the cell's nonce.
+
+    IPython shows it without formatting a traceback (``_render_traceback_``): the
+    grader reads only the error's name and message, and formatting the frames of a
+    reset (pygments, stack_data) cost more than the reset itself. The error still
+    travels the kernel's whole reporting path (``showtraceback``, the iopub message).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"AssertionError: {self}"]
+
+
+Verdict.__name__ = Verdict.__qualname__ = "AssertionError"  # what the kernel reports as the error's name
+
+
 def _code_of(obj):
     """The code object that runs when ``obj`` is called, when there is one."""
     for _ in range(4):
@@ -153,13 +169,13 @@ class Guard:
     def arm(self, nonce: str) -> None:
         """Take the snapshot: the grader's first cell calls this, before any student code has run."""
         if self._snap:
-            raise AssertionError(f"{nonce} integrity: the guard was armed twice")
+            raise Verdict(f"{nonce} integrity: the guard was armed twice")
         try:
             self.snapshot()
         except BaseException as err:  # noqa: BLE001
-            raise AssertionError(f"{nonce} integrity: the guard could not take its snapshot "
+            raise Verdict(f"{nonce} integrity: the guard could not take its snapshot "
                                  f"({type(err).__name__}: {str(err)[:200]})") from None
-        raise AssertionError(f"{nonce} ok")
+        raise Verdict(f"{nonce} ok")
 
     def snapshot(self) -> None:
         """Record the state every reset returns to, from inside a cell that runs before any student code."""
@@ -238,7 +254,7 @@ class Guard:
         tampered: list[str] = []
         benign: list[str] = []
         if not self._snap:
-            raise AssertionError(f"{nonce} integrity: the guard was never armed")
+            raise Verdict(f"{nonce} integrity: the guard was never armed")
         try:
             self._reset(tampered, benign, list(names), dict(modules or {}))
             if cell_file:
@@ -248,10 +264,10 @@ class Guard:
         refused, self.refused[:] = list(self.refused), []
         tampered = list(dict.fromkeys(refused + tampered))
         if tampered:
-            raise AssertionError(f"{nonce} integrity: " + "; ".join(tampered)[:1500])
+            raise Verdict(f"{nonce} integrity: " + "; ".join(tampered)[:1500])
         if benign:
-            raise AssertionError(f"{nonce} ok; reset: " + ", ".join(dict.fromkeys(benign))[:600])
-        raise AssertionError(f"{nonce} ok")
+            raise Verdict(f"{nonce} ok; reset: " + ", ".join(dict.fromkeys(benign))[:600])
+        raise Verdict(f"{nonce} ok")
 
     def _check_helpers(self, tampered: list[str], defined: list[str], cell_file: str) -> None:
         """The test cell's helpers must still be functions compiled from that cell."""
@@ -516,6 +532,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.modules[GUARD_MODULE] = module
     sys.addaudithook(guard.audit)
     preload()
+    warm_tracebacks(app.shell)
     app.start()
 
 
@@ -531,6 +548,27 @@ def preload() -> None:
             __import__(name)
         except Exception:
             pass
+
+
+def warm_tracebacks(shell) -> None:
+    """Format one traceback now, so that the notebook's first error does not pay for it.
+
+    IPython imports and sets up its traceback machinery (stack_data, pygments' lexer
+    and terminal style) on the first error it shows: about 0.2 s, which the kernel
+    started ahead of its notebook pays here instead of in the notebook's first cell.
+    """
+    def failing():
+        raise AssertionError("warm-up")
+
+    try:
+        failing()
+    except AssertionError:
+        etype, value, tb = sys.exc_info()
+        try:
+            shell.InteractiveTB.structured_traceback(etype, value, tb)
+        except Exception:
+            pass
+        del tb
 
 
 if __name__ == "__main__":
