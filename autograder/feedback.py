@@ -313,15 +313,16 @@ class FeedbackWriter:
                                          resources={"nbgrader": {"score": 0, "max_score": 0, "late_penalty": 0,
                                                                  "notebook": "warm-up"}})
 
-    def write(self, nb: NotebookNode, resources: dict, lesson: LessonInfo, target: Path) -> Path:
-        body = self.render(nb, resources, lesson)
+    def write(self, nb: NotebookNode, resources: dict, lesson: LessonInfo, target: Path, status: str = "ok",
+              detail: str = "") -> Path:
+        body = with_status_notice(self.render(nb, resources, lesson), status, detail, lesson)
         if len(body.encode("utf-8")) > MAX_PAGE_BYTES:  # still too big: only the tests' verdicts
             lean = copy.deepcopy(nb)
             for cell in lean.cells:
                 meta = cell.get("metadata", {}).get("nbgrader", {})
                 if cell.cell_type == "code" and not (meta.get("grade") and not meta.get("solution")):
                     cell.outputs = []
-            body = self.render(lean, resources, lesson)
+            body = with_status_notice(self.render(lean, resources, lesson), status, detail, lesson)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8")
         return target
@@ -342,6 +343,61 @@ class FeedbackWriter:
         nb, resources = CSSHTMLHeaderPreprocessor(config=self.config).preprocess(nb, resources)
         body, _ = self.exporter.from_notebook_node(nb, resources=resources)
         return inert_urls(body)
+
+
+STATUS_NOTE = {
+    "tampered": "The grader found code that changes how the tests run or report, so every point was withheld.",
+    "timeout": "A cell ran out of time; the cells after it did not run and score nothing.",
+    "memory": "A cell ran out of memory; the tests it stopped score nothing.",
+    "processes": "The notebook started more processes than grading allows.",
+    "output-limit": "The notebook printed more output than grading allows; cells were cut short.",
+    "kernel-died": "The notebook's kernel died; the tests after that point score nothing.",
+    "cells-missing": "Cells of the released notebook were missing; the grader put them back from the lesson.",
+    "cells-restored": "Locked cells had been edited; the grader put them back as released.",
+    "error": "The grader could not grade this submission reliably; your instructor has been told.",
+}
+
+
+def public_detail(detail: str, lesson: LessonInfo) -> str:
+    """``detail`` for the student: any name that only the hidden tests use becomes "(a hidden name)"."""
+    public = {w for cell in lesson.released.cells for w in _WORD.findall(str(cell.get("source", "")))}
+    hidden = {w for info in lesson.cells.values() if info.is_test for w in _code_names(info.full_source)}
+    secret = hidden - public
+    return _WORD.sub(lambda m: "(a hidden name)" if m.group(0) in secret else m.group(0), detail)
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _code_names(source: str) -> set[str]:
+    """The names a cell's code uses (not the words of its strings and comments)."""
+    import io
+    import tokenize
+
+    try:
+        return {t.string for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.NAME}
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return set(_WORD.findall(source))
+
+
+def with_status_notice(body: str, status: str, detail: str, lesson: LessonInfo) -> str:
+    """The page with a notice under its score when the submission was not graded normally (``status`` not ok).
+
+    Without it a tampered or timed-out submission shows 0 points and no reason. The detail is the
+    grader's own one-line reason (what grades.csv says), escaped, without names of the hidden tests.
+    """
+    if status == "ok":
+        return body
+    text = public_detail(str(detail or ""), lesson)[:2000]
+    notice = (f'<div class="alert alert-danger" role="alert" id="grading-status"><strong>Graded as '
+              f'{html.escape(status)}.</strong> {html.escape(STATUS_NOTE.get(status, ""))}'
+              f'<br><small>{html.escape(text)}</small></div>\n')
+    for marker in ('<div class="panel-body">', "<body>"):
+        at = body.find(marker)
+        if at >= 0:
+            at += len(marker) if marker == "<body>" else 0
+            return body[:at] + notice + body[at:]
+    return notice + body
 
 
 def write_problem_page(target: Path, student: str, lesson: str, status: str, detail: str, max_score: float) -> Path:

@@ -189,10 +189,12 @@ def grade(options: GradeOptions) -> GradeRun:
         needed = sorted({s.lesson for s in subs})
         # the lessons' template gradebook (scratch) is written while a throw-away sandbox checks this machine's
         # layers (on a cluster, student code runs on the workers only: each one checks its own sandbox)
+        # ... and the feedback templates are compiled (seconds of imports) while that sandbox runs
         with ThreadPoolExecutor(1) as checker:
             checking = None if options.on_cluster else checker.submit(_local_layers, options)
             lessons = prepare_lessons({name: sources[name] for name in needed},
                                       scratch_gradebook(scratch / "template.db"), config)
+            writer = _feedback_writer(config) if options.feedback and subs and not options.on_cluster else None
             layers = Layers(mode="cluster") if checking is None else checking.result()
 
         out = Path(options.out)
@@ -221,7 +223,7 @@ def grade(options: GradeOptions) -> GradeRun:
                              lambda message: _say(message, None))
             results, layers, workers = on.results, on.layers, on.workers
         else:
-            results = _run_pool(subs, options, lessons, layers, config, scratch, out)
+            results = _run_pool(subs, options, lessons, layers, config, scratch, out, writer)
         from .formgrader import save_missing_autograded
 
         save_missing_autograded(out, subs, results, lessons)  # Formgrader lists every submission
@@ -247,28 +249,70 @@ def grade(options: GradeOptions) -> GradeRun:
 
             for path in lms_export(kind, rows, subs, out):
                 print(f"wrote {path} ({kind} import)")
+        from .classreport import write_class_report
         from .similarity import similarity_for_run
 
-        try:  # a report for the instructor: it must never cost the grades already saved
-            similarity_for_run([(s.student, s.lesson, s.path) for s in subs], lessons, out, sources)
-        except Exception as err:  # noqa: BLE001
-            print(f"warning: the similarity report could not be written ({type(err).__name__}: {err})",
-                  file=sys.stderr)
+        # the two reports for the instructor are written side by side (a forked child draws the class
+        # report's plots), and neither may ever cost the grades already saved
+        class_report = _report_in_child("class report", write_class_report, results, lessons, out)
+        _report("similarity report", similarity_for_run, [(s.student, s.lesson, s.path) for s in subs], lessons,
+                out, sources)
+        _wait_for_report(class_report)
         wall = time.monotonic() - started
         run = GradeRun(results, rows, skipped, layers, wall, workers, out / "report.json", out / "grades.csv")
         from .report import print_summary, write_report
 
         write_report(run, options, lessons)
-        try:  # like the similarity report: never at the cost of the grades
-            from .classreport import write_class_report
-
-            write_class_report(results, lessons, out)
-        except Exception as err:  # noqa: BLE001
-            print(f"warning: the class report could not be written ({type(err).__name__}: {err})", file=sys.stderr)
         print_summary(run, lessons)
         return run
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _report(what: str, write, *args) -> bool:
+    """Write one of the instructor's reports; a failure is a warning, never the end of the run."""
+    try:
+        write(*args)
+        return True
+    except Exception as err:  # noqa: BLE001
+        print(f"warning: the {what} could not be written ({type(err).__name__}: {err})", file=sys.stderr,
+              flush=True)
+        return False
+
+
+def _report_in_child(what: str, write, *args):
+    """:func:`_report` in a forked child, so that it runs beside the parent's next report; ``None``: run here."""
+    try:
+        child = multiprocessing.get_context("fork").Process(target=_report_child, args=(what, write, *args),
+                                                             name=f"seqnlp {what}", daemon=True)
+        child.start()
+    except (OSError, ValueError):  # no fork here (or no room for one): write it in this process
+        _report(what, write, *args)
+        return None
+    return what, child
+
+
+def _report_child(what: str, write, *args) -> None:
+    sys.exit(0 if _report(what, write, *args) else 1)
+
+
+def _wait_for_report(started) -> None:
+    if started is None:
+        return
+    what, child = started
+    child.join()
+    if child.exitcode not in (0, 1):  # 1: the child printed its own warning
+        print(f"warning: the {what} could not be written (its process ended with {child.exitcode})",
+              file=sys.stderr, flush=True)
+
+
+def _feedback_writer(config):
+    """The feedback pages' writer, its templates loaded and compiled (before workers fork: they share it)."""
+    from .feedback import FeedbackWriter
+
+    writer = FeedbackWriter(config)
+    writer.warm_up()
+    return writer
 
 
 def _local_layers(options: GradeOptions) -> Layers:
@@ -288,16 +332,12 @@ def _local_layers(options: GradeOptions) -> Layers:
 
 
 def _run_pool(subs: list[Submission], options: GradeOptions, lessons, layers, config, scratch: Path,
-              out: Path) -> list[dict]:
+              out: Path, writer=None) -> list[dict]:
     if not subs:
         return []
     workers = max(1, min(options.workers, len(subs)))
-    writer = None
-    if options.feedback:
-        from .feedback import FeedbackWriter
-
-        writer = FeedbackWriter(config)
-        writer.warm_up()
+    if options.feedback and writer is None:
+        writer = _feedback_writer(config)
     shared = {"lessons": lessons, "out": out, "layers": layers, "limits": options.limits, "config": config,
               "feedback": writer, "prestart": options.prestart}
     progress = None

@@ -623,7 +623,8 @@ class WriteFeedback:
 
     def run(self, g: Grading) -> None:
         if g.ctx.feedback is not None:
-            g.ctx.feedback.write(g.nb, g.resources, g.lesson, feedback_path(g.ctx.out_dir, g.sub))
+            g.ctx.feedback.write(g.nb, g.resources, g.lesson, feedback_path(g.ctx.out_dir, g.sub),
+                                 status=g.result.status, detail=g.result.detail)
 
 
 STEPS = (ReadNotebook(), StartSandbox(), RestoreCells(), Sanitize(), InsertGuards(), Execute(), JudgeProbes(),

@@ -169,3 +169,53 @@ def test_feedback_scrubbing(tiny):
     assert len(cell.outputs[1]["traceback"]) == 12 and HIDDEN_NOTE in cell.outputs[1]["evalue"]
     assert set(cell.outputs[2]["data"]) == {"text/html"} and line not in cell.outputs[2]["data"]["text/html"]
     assert "hidden test" in LATER_NOTE
+
+
+def test_guard_verdicts_are_assertion_errors_shown_without_a_formatted_traceback():
+    from autograder.kernel_guard import Verdict
+
+    verdict = Verdict("0123 ok")
+    assert isinstance(verdict, AssertionError) and type(verdict).__name__ == "AssertionError"
+    assert verdict._render_traceback_() == ["AssertionError: 0123 ok"]
+
+
+def _fails(path):
+    raise OSError(f"disk full at {path}")
+
+
+def _dies(path):
+    import os
+
+    os._exit(3)
+
+
+def test_reports_written_in_a_child_warn_and_never_raise(tmp_path, capfd):
+    from autograder.grade import _report_in_child, _wait_for_report
+
+    _wait_for_report(_report_in_child("class report", lambda p: p.write_text("page"), tmp_path / "r.html"))
+    assert (tmp_path / "r.html").read_text() == "page"
+    _wait_for_report(_report_in_child("class report", _fails, tmp_path))
+    _wait_for_report(_report_in_child("class report", _dies, tmp_path))
+    err = capfd.readouterr().err
+    assert "warning: the class report could not be written (OSError: disk full at" in err
+    assert "warning: the class report could not be written (its process ended with 3)" in err
+
+
+def test_a_page_not_graded_normally_says_why_without_markup_or_hidden_names(tiny):
+    from autograder.feedback import with_status_notice
+
+    page = '<html><body><div class="panel-heading">Score: 0</div><div class="panel-body">cells</div></body></html>'
+    assert with_status_notice(page, "ok", "anything", tiny) == page
+    tiny.cells["normalize_tests"] = copy.copy(next(i for i in tiny.cells.values() if i.is_test))
+    hidden_name = "secret_helper_xyz"
+    tiny.cells["normalize_tests"].full_source += f"\ndef {hidden_name}():\n    pass\n"
+    try:
+        out = with_status_notice(page, "tampered", "integrity check failed: the tests' own "
+                                 f"{hidden_name} was rebound; kernel misreported <script>alert(1)</script>", tiny)
+    finally:
+        del tiny.cells["normalize_tests"]
+    notice = out[out.index('id="grading-status"'):out.index('<div class="panel-body">')]
+    assert "Graded as tampered." in notice and "every point was withheld" in notice
+    assert "own (a hidden name) was rebound" in notice and hidden_name not in out
+    assert "<script>" not in out and "&lt;script&gt;" in notice
+    assert out.index("Score: 0") < out.index('id="grading-status"')
