@@ -564,7 +564,11 @@ def run_cluster(subs, options, lessons, sources: dict[str, Path], config, scratc
             except Exception:  # noqa: BLE001 - workers may be gone already
                 pass
         finally:
-            client.close()
+            try:
+                client.close()
+            except Exception as err:  # noqa: BLE001 - e.g. a loop thread slow to stop after Ctrl-C: the
+                # run's own outcome (its results, or the interrupt and its exit status 130) must not be hidden
+                say(f"  the Dask client did not close cleanly ({type(err).__name__}: {err}); nothing was lost")
             if cluster is not None:
                 cluster.close()
 
