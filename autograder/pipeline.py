@@ -45,7 +45,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from . import probes
-from .execution import GradingExecutor, start_kernel, stop_kernel
+from .execution import FLOOD_FACTOR, GradingExecutor, start_kernel, stop_kernel
 from .feedback import FeedbackWriter, write_problem_page
 from .gradebook import SPLIT_FIELDS, LessonInfo, db_url, submission_scores
 from .helperbuild import lesson_build
@@ -727,7 +727,11 @@ def decide_status(nb, kept, execlog, box: Sandbox, verdict, scores, missing, edi
                                      f"{', '.join(missing)}")
     if edited:
         problems["cells-restored"] = f"locked cells had been edited and were restored: {', '.join(edited)}"
-    if execlog.output_dropped:
+    flooded = [names[i] for i, (_, run) in enumerate(kept) if run is not None and run.flooded]
+    if flooded:  # interrupted for its output, whether or not the interrupt ended it with an error of its own
+        problems["output-limit"] = (f"{flooded[0]} sent more than {FLOOD_FACTOR * box.limits.cell_output_mb:g} MiB "
+                                    "of output and was interrupted")
+    elif execlog.output_dropped:
         problems["output-limit"] = f"output beyond {box.limits.output_mb:g} MiB was dropped"
     for status in STATUS_ORDER:
         if status in problems:

@@ -219,6 +219,13 @@ while time.time() - _start < 120:
         raise ValueError("x" * (8 << 20))
     except ValueError:
         get_ipython().showtraceback()''', statuses=("output-limit", "timeout")),
+    # one huge error, then the flood's interrupt ends the cell with an error of its own (a quiet "ok" before)
+    Attack("error_flood_once", "flood", '''import time
+try:
+    raise ValueError("x" * (9 << 20))
+except ValueError:
+    get_ipython().showtraceback()
+time.sleep(60)''', statuses=("output-limit",)),
     Attack("display_flood", "flood", '''from IPython.display import HTML, display
 for _ in range(400):
     display(HTML("<b>" + "y" * (1 << 20) + "</b>"))''', statuses=("output-limit",)),
