@@ -216,6 +216,8 @@ def check_mutants(
     released: Path | None = None,
     generated_sample: int = 0,
     twins: bool = False,
+    only_twins: bool = False,
+    twin_dir: Path | None = None,
 ) -> list[Variant]:
     """Score the solution, the stub and every mutant of every exercise of ``lesson``.
 
@@ -225,7 +227,9 @@ def check_mutants(
     the caller decides what passes (see ``tests/test_lessons.py``). With ``twins``, each
     exercise that ``seqnlp`` also implements runs once more with the full package's twins
     in place of its solution cell (:mod:`autograder.twins`), named ``twin``: it must keep
-    full marks.
+    full marks. ``only_twins`` runs the twins and nothing else (no stub, no mutant), stopping
+    after the last exercise with twins; ``twin_dir``: the package the twins come from
+    (``seqnlp/`` by default). This is :func:`autograder.twins.check_twins`.
     """
     lesson = resolve_lesson(lesson)
     path = source or source_notebook(lesson)
@@ -240,12 +244,18 @@ def check_mutants(
 
     stubs = released_sources(released or released_notebook(lesson))
     twin_cells: dict[str, str] = {}
-    if twins and source is None:
+    if twins and (source is None or only_twins):
+        from .helperbuild import SOURCE_DIR
         from .twins import twin_sources
 
-        twin_cells = twin_sources(lesson, nb)
+        twin_cells = twin_sources(lesson, nb, twin_dir or SOURCE_DIR)
+    if only_twins:
+        if not twin_cells:
+            return []  # no kernel to start
+        last_twin = max(ex.last_index for ex in exercises if ex.grade_id in twin_cells)
+        exercises = [ex for ex in exercises if ex.solution_index <= last_twin]
     generated = []
-    if generated_sample and source is None:
+    if generated_sample and source is None and not only_twins:
         generated = _generated_sample(lesson, nb, exercises, generated_sample)
     results: list[Variant] = []
     with tempfile.TemporaryDirectory(prefix=f"roundtrip-{lesson}-") as tmp:
@@ -264,11 +274,13 @@ def check_mutants(
                 results.append(_variant(ex, "solution", [executed[i] for i in ex.test_indices], nb))
 
                 stub = stubs.get(ex.grade_id, strip_solution(nb.cells[ex.solution_index].source))
-                variants = [("stub", stub)]
-                variants += [(m.name, m.source) for m in mutants if m.cell == ex.grade_id]
+                variants = [] if only_twins else [("stub", stub)]
+                variants += [(m.name, m.source) for m in mutants if m.cell == ex.grade_id and not only_twins]
                 variants += [(m.name, m.source) for m in generated if m.exercise == ex.grade_id]
                 if ex.grade_id in twin_cells:
                     variants.append(("twin", twin_cells[ex.grade_id]))
+                if not variants:
+                    continue
                 live.client.timeout = MUTANT_TIMEOUT  # a mutant that loops is caught by the timeout
                 for name, source in variants:
                     started = time.perf_counter()

@@ -17,7 +17,7 @@ of the exercise, which must score full marks (:func:`autograder.roundtrip.check_
 
 :func:`check_twins` does the same on its own: the solution notebook runs once in one
 kernel and each exercise's block (solution cell to last test cell) runs again with the
-twins in place of the solution.
+twins in place of the solution (the round trip with no stub and no mutant).
 
 Command line: ``python -m autograder.twins [NN ...]`` prints exercise / twin / score / max
 (every lesson with twins when no lesson is named) and fails when a twin loses points.
@@ -26,17 +26,14 @@ Command line: ``python -m autograder.twins [NN ...]`` prints exercise / twin / s
 from __future__ import annotations
 
 import ast
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import nbformat
 
-from .helperbuild import PACKAGE, SOURCE_DIR, Declaration, declarations, lesson_env
+from .helperbuild import PACKAGE, SOURCE_DIR, Declaration, declarations
 from .lessons import LESSONS, resolve_lesson, source_notebook
-from .roundtrip import LiveNotebook, RoundTripError, Variant, _rerun_block, _variant, defined_names, exercises_of
+from .roundtrip import RoundTripError, Variant, check_mutants, defined_names, exercises_of
 
 FULL_PACKAGE = f"_{PACKAGE}_full"  # the module name the full package gets inside a lesson's kernel
 TWIN_VARIANT = "twin"  # the variant's name in check_mutants' results
@@ -141,41 +138,11 @@ def check_twins(
 
     Returns one :class:`Variant` named :data:`TWIN_VARIANT` per exercise with twins (none when the
     lesson has no twin, without starting a kernel). ``source_dir``: the package the twins come from.
+    It is the round trip with the twins and nothing else: ``check_mutants(only_twins=True)``.
     """
-    lesson = resolve_lesson(lesson)
-    path = source or source_notebook(lesson)
-    nb = nbformat.read(path, as_version=4)
-    sources = twin_sources(lesson, nb, source_dir)
-    if not sources:
-        return []
-    exercises = exercises_of(nb)
-    last = max(ex.last_index for ex in exercises if ex.grade_id in sources)
-    results: list[Variant] = []
-    with tempfile.TemporaryDirectory(prefix=f"twins-{lesson}-") as tmp:
-        workdir = Path(tmp) / lesson
-        shutil.copytree(path.parent, workdir, ignore=shutil.ignore_patterns("mutants.py", "*.ipynb"))
-        live = LiveNotebook(nb, workdir)
-        live.env = lesson_env(lesson, live.env)  # the kernel imports the lesson's seqnlp, as students have it
-        with live.client.setup_kernel(env=live.env):
-            position = 0
-            for ex in exercises:
-                if ex.solution_index > last:
-                    break
-                for index in range(position, ex.last_index + 1):
-                    live.run(index)
-                position = ex.last_index + 1
-                if ex.grade_id not in sources:
-                    continue
-                started = time.perf_counter()
-                tests = _rerun_block(live, ex, sources[ex.grade_id])
-                results.append(_variant(ex, TWIN_VARIANT, tests, nb))
-                if progress:
-                    v = results[-1]
-                    print(f"  {ex.grade_id:<24} {_twin_names(lesson, ex.grade_id):<60} {v.score:>5g} {v.max_score:>5g}"
-                          f"  ({time.perf_counter() - started:.1f}s)" + (f"  {v.details}" if v.details else ""),
-                          flush=True)
-                _rerun_block(live, ex, None)  # the real solution again, for the exercises after this one
-    return results
+    variants = check_mutants(lesson, progress=progress, source=source, twins=True, only_twins=True,
+                             twin_dir=source_dir)
+    return [v for v in variants if v.name == TWIN_VARIANT]
 
 
 def _twin_names(lesson: str, grade_id: str) -> str:
@@ -192,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'exercise':<24} {'twin':<60} {'score':>5} {'max':>5}")
     for lesson in lessons:
         print(f"{lesson}:", flush=True)
-        for v in check_twins(lesson, progress=True):
+        for v in check_twins(lesson):
+            print(f"  {v.exercise:<24} {_twin_names(lesson, v.exercise):<60} {v.score:>5g} {v.max_score:>5g}"
+                  + (f"  {v.details}" if v.details else ""), flush=True)
             failed += v.score != v.max_score
     print("every twin gets full marks" if not failed else f"{failed} exercise(s) whose twins lose points")
     return 1 if failed else 0

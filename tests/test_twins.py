@@ -2,9 +2,9 @@
 
 Cheap checks of :func:`autograder.twins.twin_sources` (every twin is declared for a solution
 cell that defines its name; the source binds the full package's objects, also in a kernel that
-imports a lesson's build without them) and one lesson end to end. The round trip
-(``check_mutants``) runs every lesson's twins as one more variant; ``python -m autograder.twins``
-runs them all on its own.
+imports a lesson's build without them). The round trip (``check_mutants``, tests/test_lessons.py)
+runs every lesson's twins end to end as one more variant; ``python -m autograder.twins`` runs the
+twins alone (the round trip with ``only_twins``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from autograder.twins import FULL_PACKAGE, TwinError, check_twins, lesson_twins,
 
 AVAILABLE = available_lessons()
 WITH_TWINS = [lesson for lesson in AVAILABLE if lesson_twins(lesson)]
-END_TO_END = "08_sentiment_analysis"  # the quickest lesson with twins, and the most varied ones
+WITH_TWINS_08 = "08_sentiment_analysis"  # a lesson with twins
 
 
 def test_every_twin_has_a_solution_cell():
@@ -116,9 +116,20 @@ def test_twins_come_from_the_full_package_inside_a_lesson_build(tmp_path):
     assert got["leftover"] == []
 
 
-@pytest.mark.notebook
-def test_twins_get_full_marks_end_to_end():
-    variants = check_twins(END_TO_END)
-    assert {v.exercise for v in variants} == set(lesson_twins(END_TO_END))
-    lost = [f"{v.exercise}: {v.score:g}/{v.max_score:g} {v.details}" for v in variants if v.score != v.max_score]
-    assert not lost, f"{END_TO_END}: twins in seqnlp lose points on their exercise's tests:\n" + "\n".join(lost)
+def test_check_twins_is_the_round_trip_with_only_the_twins(monkeypatch):
+    """``check_twins`` runs ``check_mutants`` with the twins alone and keeps their rows; every lesson's twins
+    run end to end in make test as variants of the round trip (tests/test_lessons.py)."""
+    import autograder.twins as twins
+    from autograder.roundtrip import Variant
+
+    calls = []
+
+    def fake(lesson, **kwargs):
+        calls.append((lesson, kwargs))
+        return [Variant("ex_a", "solution", 3, 3, {}), Variant("ex_a", twins.TWIN_VARIANT, 2, 3, {"t": "x"})]
+
+    monkeypatch.setattr(twins, "check_mutants", fake)
+    got = check_twins(WITH_TWINS_08)
+    assert [v.name for v in got] == [twins.TWIN_VARIANT] and got[0].score == 2
+    assert calls == [(WITH_TWINS_08, {"progress": False, "source": None, "twins": True, "only_twins": True,
+                                   "twin_dir": twins.SOURCE_DIR})]
