@@ -7,6 +7,8 @@ each into a fresh output folder, and writes ``benchmarks/results/cluster.json``:
 
 * seconds per notebook of each run (wall time of the whole ``grade`` call / notebooks);
 * the overhead ratio: wall(Dask) / wall(local pool), and whether the grades are identical;
+  with ``--repeat N`` (default 3) the class is graded N times by each, alternating, and each
+  keeps its fastest run (on a shared machine the fastest run is the least disturbed one);
 * the client's CPU seconds per notebook on the cluster (sending, receiving, writing, merging, and
   here the local scheduler too): the serial part that bounds a very large cluster;
 * a projection for 10,000 submissions on N nodes of 16 grading processes each: the measured
@@ -14,7 +16,7 @@ each into a fresh output folder, and writes ``benchmarks/results/cluster.json``:
   cluster's start-up, and never faster than the client's serial part.
 
     .venv/bin/python benchmarks/bench_cluster.py
-    .venv/bin/python benchmarks/bench_cluster.py --students 5 --no-write   # a quick look
+    .venv/bin/python benchmarks/bench_cluster.py --students 5 --repeat 1 --no-write   # a quick look
 
 The figures depend on the machine being otherwise idle: the load average is recorded next to them
 (on a loaded machine every figure is pessimistic, the projection included).
@@ -45,6 +47,9 @@ def parse_args(argv=None):
     parser.add_argument("--students", type=int, default=20, help="students per lesson (2 lessons)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--nodes", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="grade the class this many times with each, alternating, keep each one's fastest run "
+                             "(on a shared machine the fastest run is the least disturbed one)")
     parser.add_argument("--no-write", action="store_true", help="print the rows, write no results file")
     return parser.parse_args(argv)
 
@@ -72,9 +77,9 @@ def main(argv=None) -> int:
         lessons = prepare_lessons(sources, tmp / "lessons.db")
         n = len(make_class(lessons, sources, args.students, tmp / "class", seed=0))
 
-        def measure(kind: str) -> dict:
+        def measure(kind: str, attempt: int) -> dict:
             load0, cpu0, started = os.getloadavg()[0], _cpu(), time.perf_counter()
-            out = tmp / kind
+            out = tmp / f"{kind}-{attempt}"
             run = grade(GradeOptions(submissions=tmp / "class", out=out, workers=args.workers, limits=limits,
                                      source=FIXTURE, progress=True,
                                      cluster=args.workers if kind == "dask" else None))
@@ -84,13 +89,21 @@ def main(argv=None) -> int:
                     "load": (load0 + os.getloadavg()[0]) / 2, "csv": (out / "grades.csv").read_text(),
                     "statuses": sorted({r["status"] for r in run.results})}
 
-        runs["pool"] = measure("pool")
-        runs["dask"] = measure("dask")
+        walls: dict[str, list[float]] = {"pool": [], "dask": []}
+        csvs = set()
+        for attempt in range(args.repeat):
+            for kind in ("pool", "dask"):
+                result = measure(kind, attempt)
+                walls[kind].append(result["wall"])
+                csvs.add(result["csv"])
+                if kind not in runs or result["wall"] < runs[kind]["wall"]:
+                    runs[kind] = result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     pool, dask = runs["pool"], runs["dask"]
-    same = pool["csv"] == dask["csv"]
+    same = len(csvs) == 1  # every run of both gave the same grades
+    spread = "; ".join(f"{kind} runs {', '.join(f'{w:.1f}' for w in ws)} s" for kind, ws in walls.items())
     device = f"cpu ({os.cpu_count()} cores, {platform.machine()})"
     rows = ResultRows("grader", device, width=78)
     label = f"{n} notebooks ({args.students} students x 2 lessons, fixture course)"
@@ -102,7 +115,8 @@ def main(argv=None) -> int:
     rows.add(f"grade {label}: Dask cluster / local pool, {args.workers} workers each", "overhead_ratio", ratio,
              pool["wall"] + dask["wall"], target=1.25, higher_is_better=False,
              anchor=("grades identical" if same else "GRADES DIFFER")
-             + f"; shared machine, load average {pool['load']:.1f} / {dask['load']:.1f}: pessimistic")
+             + f"; the fastest of {args.repeat} alternating runs each ({spread}); shared machine, load average "
+               f"{pool['load']:.1f} / {dask['load']:.1f}")
     client = dask["client_cpu"] / n
     rows.add(f"grade {label} on Dask: client CPU (send, receive, write, merge; the local scheduler too)",
              "client_cpu_s_per_notebook", client, dask["wall"], digits=1)
